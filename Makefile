@@ -1,0 +1,32 @@
+# tinta: `make setup demo` sets up and runs the main job; `make test` runs the tests.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TORCH := torch==2.13.0
+
+.PHONY: setup demo test test-slow bench clean
+
+setup: $(BIN)/tinta
+
+# torch first, pinned: a bare `torch` requirement would pull several GB of CUDA packages.
+$(BIN)/tinta: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q -e '.[dev,onnx]'
+	touch $@
+
+demo: setup
+	$(BIN)/tinta demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-slow: setup
+	$(BIN)/python -m pytest -m slow
+
+bench: setup
+	$(BIN)/python benchmarks/palette.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -1,0 +1,54 @@
+"""Frozen dataclass configs whose field help strings become CLI options.
+
+A field ``lr: float = field(default=1e-3, metadata={"help": "Adam learning rate"})``
+becomes ``--lr LR`` with that help text and default; ``bool`` fields become
+``--flag/--no-flag``; ``Optional[...]`` fields default to None.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def _base_type(tp: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _base_type(args[0])
+    return tp
+
+
+def add_config_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
+    """Add one ``--option`` per field of the dataclass ``cls``."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        tp = _base_type(hints[f.name])
+        help_ = f.metadata.get("help", "")
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        kw: dict[str, Any] = {"dest": f.name, "default": default}
+        if "choices" in f.metadata:
+            kw["choices"] = f.metadata["choices"]
+        if tp is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=help_, **kw)
+        elif typing.get_origin(tp) in (list, tuple):
+            (item,) = typing.get_args(tp)[:1]
+            parser.add_argument(flag, nargs="+", type=item, help=f"{help_} (default: {default})", **kw)
+        else:
+            parser.add_argument(flag, type=tp, help=f"{help_} (default: {default})", **kw)
+
+
+def config_from_args(cls: type[T], args: argparse.Namespace, **overrides: Any) -> T:
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
+    values.update(overrides)
+    for f in dataclasses.fields(cls):
+        if isinstance(values.get(f.name), list) and typing.get_origin(_base_type(f.type)) is tuple:
+            values[f.name] = tuple(values[f.name])
+    return cls(**values)  # type: ignore[call-arg]

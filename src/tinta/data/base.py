@@ -1,0 +1,214 @@
+"""Images as whole uint8 tensors, the decode-once cache, and batched augmentation.
+
+Every data source (CIFAR-10 in its three formats, folders of photos, the Kaggle
+Lab ``.npy`` files) ends up as an :class:`ImageSet`: a ``(N, 3, H, W)`` uint8
+tensor (or memory-mapped array) plus labels. Training draws index batches,
+gathers them, and augments the whole batch at once on tensors (airbench style),
+so nothing is decoded per sample after the first pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from tinta import color
+
+CACHE_VERSION = 1
+
+
+@dataclass
+class ImageSet:
+    """One split of a data set.
+
+    ``images`` is ``(N, 3, H, W)`` uint8: sRGB when ``colorspace == "rgb"``, OpenCV
+    8-bit Lab when ``"lab8"``. It may be a torch tensor or a numpy array / memmap
+    (indexing returns a fresh tensor either way, see :meth:`get`).
+    """
+
+    images: torch.Tensor | np.ndarray
+    labels: torch.Tensor  # (N,) int64, -1 where unknown
+    classes: list[str]
+    split: str
+    source: str
+    colorspace: str = "rgb"
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> count
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.images.shape[-2]), int(self.images.shape[-1])
+
+    def get(self, idx: torch.Tensor | Sequence[int]) -> torch.Tensor:
+        """uint8 ``(B, 3, H, W)`` for the given indices (in this set's colour space)."""
+        idx = torch.as_tensor(idx, dtype=torch.long)
+        if isinstance(self.images, torch.Tensor):
+            return self.images[idx]
+        order = np.argsort(idx.numpy(), kind="stable")  # memmaps read fastest in order
+        out = np.empty((len(idx), *self.images.shape[1:]), dtype=np.uint8)
+        out[order] = self.images[idx.numpy()[order]]
+        return torch.from_numpy(out)
+
+    def subset(self, idx: torch.Tensor, split: str | None = None) -> "ImageSet":
+        idx = torch.as_tensor(idx, dtype=torch.long)
+        return ImageSet(
+            images=self.get(idx),
+            labels=self.labels[idx],
+            classes=self.classes,
+            split=split or self.split,
+            source=self.source,
+            colorspace=self.colorspace,
+            skipped=dict(self.skipped),
+        )
+
+
+def batch_to_lab(batch: torch.Tensor, colorspace: str) -> torch.Tensor:
+    """uint8 ``(B, 3, H, W)`` in ``colorspace`` -> float Lab ``(B, 3, H, W)``."""
+    if colorspace == "rgb":
+        return color.rgb_to_lab(batch)
+    if colorspace == "lab8":
+        return color.opencv8_to_lab(batch)
+    raise ValueError(f"unknown colour space {colorspace!r}")
+
+
+def holdout_split(n: int, fraction: float, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Deterministic (train_idx, holdout_idx) of ``range(n)``; the same for the same n, fraction, seed."""
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"holdout fraction must be in [0, 1), got {fraction}")
+    g = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(n, generator=g)
+    k = int(round(n * fraction))
+    return perm[k:].sort().values, perm[:k].sort().values
+
+
+def iterate_batches(
+    n: int,
+    batch_size: int,
+    shuffle: bool,
+    generator: torch.Generator | None = None,
+    drop_last: bool = False,
+    rank: int = 0,
+    world_size: int = 1,
+) -> Iterator[torch.Tensor]:
+    """Index batches over ``range(n)``. With ``world_size > 1`` each rank gets a disjoint,
+    equally long share of every global batch (``batch_size`` is the global batch)."""
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    step = batch_size
+    for start in range(0, n, step):
+        idx = order[start : start + step]
+        if drop_last and len(idx) < step:
+            return
+        if world_size > 1:
+            idx = idx[: len(idx) - len(idx) % world_size] if len(idx) >= world_size else idx
+            idx = idx[rank::world_size]
+            if len(idx) == 0:
+                return
+        yield idx
+
+
+def random_crop_flip(
+    batch: torch.Tensor, crop: int | None, flip: bool, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Batched augmentation of ``(B, C, H, W)``: one random crop and horizontal flip per image."""
+    B, C, H, W = batch.shape
+    if crop is not None and (crop < H or crop < W):
+        if crop > H or crop > W:
+            raise ValueError(f"crop {crop} larger than images {H}x{W}")
+        oy = torch.randint(0, H - crop + 1, (B,), generator=generator)
+        ox = torch.randint(0, W - crop + 1, (B,), generator=generator)
+        ar = torch.arange(crop)
+        rows = (oy[:, None] + ar)[:, :, None]  # (B, crop, 1)
+        cols = (ox[:, None] + ar)[:, None, :]  # (B, 1, crop)
+        bi = torch.arange(B)[:, None, None]
+        batch = batch.permute(0, 2, 3, 1)[bi, rows, cols].permute(0, 3, 1, 2).contiguous()  # (B, C, crop, crop)
+    if flip:
+        mask = torch.rand(B, generator=generator) < 0.5
+        batch = torch.where(mask[:, None, None, None], batch.flip(-1), batch)
+    return batch
+
+
+def center_crop(batch: torch.Tensor, crop: int) -> torch.Tensor:
+    H, W = batch.shape[-2:]
+    top, left = (H - crop) // 2, (W - crop) // 2
+    return batch[..., top : top + crop, left : left + crop]
+
+
+# --- the decode-once cache -------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    """``$TINTA_CACHE``, default ``~/.cache/tinta``."""
+    return Path(os.environ.get("TINTA_CACHE") or Path.home() / ".cache" / "tinta")
+
+
+def source_fingerprint(path: Path) -> str:
+    """Cheap identity of a data root: absolute path, size and mtime (of the file, or of
+    the directory's entries' stats, not their contents)."""
+    path = Path(path).resolve()
+    h = hashlib.sha1(str(path).encode())
+    st = path.stat()
+    h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+    if path.is_dir():
+        for p in sorted(path.rglob("*")):
+            s = p.stat()
+            h.update(f"{p.relative_to(path)}:{s.st_size}:{s.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+def cache_key(kind: str, root: Path, split: str, size: int | None, extra: str = "") -> str:
+    fp = source_fingerprint(root)
+    raw = f"v{CACHE_VERSION}|{kind}|{fp}|{split}|{size}|{extra}"
+    return f"{kind}-{split}-{size or 'native'}-{hashlib.sha1(raw.encode()).hexdigest()[:16]}"
+
+
+def save_cached(ds: ImageSet, key: str) -> Path:
+    """Write ``ds`` to the cache as one safetensors file (temp name, then rename)."""
+    from safetensors.torch import save_file
+
+    d = cache_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / f"{key}.safetensors"
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    meta = {
+        "classes": json.dumps(ds.classes),
+        "split": ds.split,
+        "source": ds.source,
+        "colorspace": ds.colorspace,
+        "skipped": json.dumps(ds.skipped),
+    }
+    images = torch.as_tensor(np.asarray(ds.images)).contiguous()
+    save_file({"images": images, "labels": ds.labels.contiguous()}, str(tmp), metadata=meta)
+    os.replace(tmp, path)
+    return path
+
+
+def load_cached(key: str) -> ImageSet | None:
+    from safetensors import safe_open
+
+    path = cache_dir() / f"{key}.safetensors"
+    if not path.exists():
+        return None
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata()
+            images, labels = f.get_tensor("images"), f.get_tensor("labels")
+    except Exception:  # a damaged cache entry is rebuilt, not trusted
+        return None
+    return ImageSet(
+        images=images,
+        labels=labels,
+        classes=json.loads(meta["classes"]),
+        split=meta["split"],
+        source=meta["source"],
+        colorspace=meta["colorspace"],
+        skipped=json.loads(meta["skipped"]),
+    )

@@ -1,0 +1,30 @@
+"""Shared fixtures. Network access is blocked for every test: anything that tries to
+reach a non-loopback address fails loudly."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self, address, *args, **kwargs):
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and (host.startswith("127.") or host in ("localhost", "::1") or host.startswith("/")):
+        return _real_connect(self, address, *args, **kwargs)
+    raise RuntimeError(f"network access blocked in tests (tried {address!r})")
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _tmp_cache(tmp_path, monkeypatch):
+    """Each test gets its own TINTA_CACHE, so no test reads another's cache."""
+    monkeypatch.setenv("TINTA_CACHE", str(tmp_path / "tinta-cache"))
+    yield
