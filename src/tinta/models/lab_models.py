@@ -1,0 +1,148 @@
+"""The three LAB colourization models of founding document 2 (L in, a,b out, 224x224):
+
+- ``vanilla-cnn``: plain convolutional encoder-decoder, no skips, no pretrained weights (baseline);
+- ``resnet``: ResNet-18 trunk (He et al. 2016) + upsampling decoder, ImageNet weights when a
+  torchvision checkpoint is available, else from scratch;
+- ``unet``: U-Net (Ronneberger et al. 2015) whose encoder is ImageNet-trained EfficientNet-Lite0,
+  with skip connections at every scale.
+
+Pretrained encoders see the grey image the way they saw photos: L is turned into its sRGB
+grey level, normalised with the mean of the three channel statistics, and the first
+convolution's RGB filters are summed into one grey filter. Their BatchNorm layers keep the
+ImageNet statistics (held in eval mode) so small CPU batches cannot corrupt them.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from tinta import color
+from tinta.models import register
+from tinta.models.blocks import DoubleConv, UpBlock, conv_bn_relu
+from tinta.models.efficientnet_lite import EfficientNetLite0, imagenet_state_dict
+from tinta.models import efficientnet_lite, resnet as resnet_mod
+
+
+def grey_first_conv(conv: nn.Conv2d) -> nn.Conv2d:
+    """A 1-input-channel copy of an RGB convolution whose filter is the sum of the RGB filters."""
+    new = nn.Conv2d(1, conv.out_channels, conv.kernel_size, conv.stride, conv.padding, bias=conv.bias is not None)
+    with torch.no_grad():
+        new.weight.copy_(conv.weight.sum(dim=1, keepdim=True))
+        if conv.bias is not None:
+            new.bias.copy_(conv.bias)
+    return new
+
+
+class GreyInput(nn.Module):
+    """L / 100 ``(B, 1, H, W)`` -> normalised grey level, as a pretrained RGB network expects."""
+
+    def __init__(self, mean: tuple[float, ...], std: tuple[float, ...]):
+        super().__init__()
+        self.mean, self.std = sum(mean) / len(mean), sum(std) / len(std)
+
+    def forward(self, l_norm: torch.Tensor) -> torch.Tensor:
+        grey = color.lightness_to_grey(l_norm * color.L_SCALE)  # (B, 1, H, W) in [0, 1]
+        return (grey - self.mean) / self.std
+
+
+class PretrainedEncoderMixin:
+    """Keeps the encoder's BatchNorm layers in eval mode (frozen ImageNet statistics)."""
+
+    encoder: nn.Module
+    freeze_bn: bool = False
+
+    def train(self, mode: bool = True):
+        super().train(mode)  # type: ignore[misc]
+        if self.freeze_bn:
+            for m in self.encoder.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    m.eval()
+        return self
+
+
+class VanillaCNN(nn.Module):
+    """Encoder (3 stride-2 stages) -> decoder (3 upsampling stages), no skip connections."""
+
+    pretrained = False
+
+    def __init__(self, out_channels: int = 2, width: int = 32):
+        super().__init__()
+        w = width
+        self.encoder = nn.Sequential(
+            conv_bn_relu(1, w), conv_bn_relu(w, 2 * w, stride=2),  # (B, 2w, H/2, W/2)
+            conv_bn_relu(2 * w, 4 * w, stride=2),  # (B, 4w, H/4, W/4)
+            conv_bn_relu(4 * w, 8 * w, stride=2), conv_bn_relu(8 * w, 8 * w),  # (B, 8w, H/8, W/8)
+        )
+        self.decoder = nn.Sequential(UpBlock(8 * w, 0, 4 * w), UpBlock(4 * w, 0, 2 * w), UpBlock(2 * w, 0, w))
+        self.head = nn.Conv2d(w, out_channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W divisible by 8
+        return self.head(self.decoder(self.encoder(x)))  # (B, C, H, W)
+
+
+class ResNetColorizer(PretrainedEncoderMixin, nn.Module):
+    """ResNet-18 trunk (to layer3, stride 16) -> 4 upsampling stages, no skip connections."""
+
+    def __init__(self, out_channels: int = 2, weights: str | None = None, imagenet: bool = True):
+        super().__init__()
+        trunk = resnet_mod.ResNet18Trunk()
+        path = resnet_mod.find_resnet18_weights(weights) if imagenet else None
+        if path is not None:
+            resnet_mod.load_resnet18_imagenet(trunk, path)
+        self.pretrained = self.freeze_bn = path is not None
+        trunk.conv1 = grey_first_conv(trunk.conv1)
+        self.grey = GreyInput(resnet_mod.MEAN, resnet_mod.STD)
+        self.encoder = trunk
+        self.decoder = nn.Sequential(
+            UpBlock(256, 0, 128), UpBlock(128, 0, 64), UpBlock(64, 0, 32), UpBlock(32, 0, 32)
+        )
+        self.head = nn.Conv2d(32, out_channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W divisible by 16
+        f = self.encoder(self.grey(x))  # (B, 256, H/16, W/16)
+        return self.head(self.decoder(f))  # (B, C, H, W)
+
+
+class EffNetUNet(PretrainedEncoderMixin, nn.Module):
+    """U-Net with an EfficientNet-Lite0 encoder and skips at strides 16, 8, 4, 2 and 1."""
+
+    def __init__(self, out_channels: int = 2, imagenet: bool = True, decoder_width: int = 32):
+        super().__init__()
+        enc = EfficientNetLite0()
+        if imagenet:
+            enc.load_state_dict(imagenet_state_dict())
+        self.pretrained = self.freeze_bn = imagenet
+        enc._conv_stem = grey_first_conv(enc._conv_stem)
+        del enc._conv_head, enc._bn1, enc._fc  # the classifier head is not used
+        self.encoder = enc
+        self.grey = GreyInput(efficientnet_lite.MEAN, efficientnet_lite.STD)
+        c2, c4, c8, c16, c32 = EfficientNetLite0.FEATURE_CHANNELS
+        w = decoder_width
+        self.up16 = UpBlock(c32, c16, 4 * w)
+        self.up8 = UpBlock(4 * w, c8, 2 * w)
+        self.up4 = UpBlock(2 * w, c4, 2 * w)
+        self.up2 = UpBlock(2 * w, c2, w)
+        self.up1 = UpBlock(w, 1, w)
+        self.head = nn.Conv2d(w, out_channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W divisible by 32
+        f2, f4, f8, f16, f32 = self.encoder.features(self.grey(x))
+        y = self.up8(self.up16(f32, f16), f8)  # (B, 2w, H/8, W/8)
+        y = self.up1(self.up2(self.up4(y, f4), f2), x)  # (B, w, H, W)
+        return self.head(y)  # (B, C, H, W)
+
+
+@register("vanilla-cnn", "founding document 2 baseline: plain conv encoder-decoder, no skips, from scratch")
+def vanilla_cnn(out_channels: int = 2, **kw) -> nn.Module:
+    return VanillaCNN(out_channels=out_channels, **kw)
+
+
+@register("resnet", "ResNet-18 trunk + upsampling decoder; ImageNet weights if a torchvision file is found")
+def resnet(out_channels: int = 2, **kw) -> nn.Module:
+    return ResNetColorizer(out_channels=out_channels, **kw)
+
+
+@register("unet", "U-Net with ImageNet EfficientNet-Lite0 encoder, skips at every scale")
+def unet(out_channels: int = 2, **kw) -> nn.Module:
+    return EffNetUNet(out_channels=out_channels, **kw)
