@@ -14,6 +14,8 @@ from tinta.errors import TintaError
 # subcommand -> module with add_parser() and run()
 COMMANDS: dict[str, str] = {
     "data": "tinta.data.cli",
+    "train": "tinta.train.cli",
+    "evaluate": "tinta.evaluate.cli",
 }
 
 

@@ -1,0 +1,1 @@
+"""Evaluation: image metrics, run evaluation, comparison reports."""

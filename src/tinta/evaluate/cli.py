@@ -1,0 +1,43 @@
+"""``tinta evaluate --run runs/NAME --split test``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="score a trained run on a held-out split",
+                       description="Evaluate a run: PSNR, SSIM, colourfulness (and per-pixel accuracy for "
+                       "palette models) on a held-out split; writes eval-SPLIT.json and grid-SPLIT.png "
+                       "into the run folder.")
+    p.add_argument("--run", dest="run_dir", required=True, help="run folder written by `tinta train`")
+    p.add_argument("--split", default="test", help="split to score (cifar10: test; imagenette: val)")
+    p.add_argument("--data-root", default=None, help="data set path (default: the one the run trained on)")
+    p.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which weights")
+    p.add_argument("--batch-size", type=int, default=64, help="images per forward pass")
+    p.add_argument("--max-images", type=int, default=None, help="score only the first N images")
+    p.set_defaults(run=run)
+
+
+def format_results(report: dict) -> str:
+    lines = [f"{report['model']} ({report['task']}) on {report['split']}: {report['images']} images"
+             + (f", skipped {report['skipped']}" if any(report["skipped"].values()) else "")]
+    res = report["results"]
+    keys = ["accuracy", "psnr", "ssim", "colourfulness", "cf_abs_diff"]
+    lines.append(f"{'decoding':<14}" + "".join(f"{k:>15}" for k in keys))
+    for name, vals in res.items():
+        if isinstance(vals, dict) and name != "gt":
+            lines.append(f"{name:<14}" + "".join(f"{vals[k]:>15.4f}" if k in vals else f"{'-':>15}" for k in keys))
+    lines.append(f"ground-truth colourfulness {res['gt']['colourfulness']:.2f}; "
+                 f"model {res['model_ms_per_image']:.2f} ms/image")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tinta.evaluate.run import evaluate_run
+
+    report = evaluate_run(args.run_dir, split=getattr(args, "split"), data_root=args.data_root,
+                          which=args.checkpoint, batch_size=args.batch_size, max_images=args.max_images)
+    print(format_results(report))
+    print(f"saved {args.run_dir}/eval-{args.split}.json and {report['grid']} (columns: {', '.join(report['grid_columns'])})")
+    return 0

@@ -1,0 +1,63 @@
+"""Image metrics on batched tensors. All take sRGB ``(B, 3, H, W)`` (uint8, or float in
+[0, 255]) and return one value per image ``(B,)``, so means are over images."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def _f64(x: torch.Tensor) -> torch.Tensor:
+    return x.to(torch.float64)
+
+
+def psnr(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-10) -> torch.Tensor:
+    """PSNR in dB on the 8-bit scale, per image: 10 log10(255^2 / MSE)."""
+    mse = ((_f64(pred) - _f64(target)) ** 2).mean((1, 2, 3))
+    return 10 * torch.log10(255.0**2 / mse.clamp(min=eps))
+
+
+def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    g = torch.exp(-(x**2) / (2 * sigma**2))
+    g = g / g.sum()
+    return g[:, None] * g[None, :]  # (size, size)
+
+
+def ssim(pred: torch.Tensor, target: torch.Tensor, sigma: float = 1.5, size: int = 11) -> torch.Tensor:
+    """SSIM of Wang et al. (2004) per image: Gaussian window (11x11, sigma 1.5),
+    K1 = 0.01, K2 = 0.03, L = 255, per channel then averaged, valid region only."""
+    x, y = _f64(pred), _f64(target)
+    C = x.shape[1]
+    w = _gaussian_window(size, sigma).to(x.device).expand(C, 1, size, size)
+
+    def filt(z: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(z, w, groups=C)
+
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    mx, my = filt(x), filt(y)
+    sxx, syy, sxy = filt(x * x) - mx**2, filt(y * y) - my**2, filt(x * y) - mx * my
+    s = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx**2 + my**2 + c1) * (sxx + syy + c2))
+    return s.mean((1, 2, 3))
+
+
+def colourfulness(rgb: torch.Tensor) -> torch.Tensor:
+    """Hasler & Suesstrunk (2003) colourfulness per image, on the 0..255 scale:
+    sqrt(sd_rg^2 + sd_yb^2) + 0.3 sqrt(mean_rg^2 + mean_yb^2), rg = R - G, yb = (R + G)/2 - B."""
+    r, g, b = _f64(rgb).unbind(1)
+    rg = (r - g).flatten(1)
+    yb = (0.5 * (r + g) - b).flatten(1)
+    sd = torch.sqrt(rg.var(1, unbiased=False) + yb.var(1, unbiased=False))
+    mean = torch.sqrt(rg.mean(1) ** 2 + yb.mean(1) ** 2)
+    return sd + 0.3 * mean
+
+
+def pixel_accuracy(pred_idx: torch.Tensor, target_idx: torch.Tensor) -> torch.Tensor:
+    """Fraction of pixels whose class matches, per image ``(B,)``."""
+    return (pred_idx == target_idx).flatten(1).double().mean(1)
+
+
+def mean_psnr_of_mean_mse(mse_mean: float) -> float:
+    return 10 * math.log10(255.0**2 / max(mse_mean, 1e-10))

@@ -1,0 +1,142 @@
+"""``tinta evaluate``: score a trained run on a held-out split and draw a picture grid.
+
+Metrics are means over images, on 8-bit sRGB, against the data set's files as they
+are (JPEG 4:2:0 already low-passes the ground-truth chroma). Two reference rows come
+with every evaluation: ``grey`` (the input itself, a = b = 0: the floor) and, for
+palette models, ``quantized-gt`` (the ground truth snapped to the palette: the ceiling).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from tinta import color
+from tinta.data.base import ImageSet, batch_to_lab, iterate_batches
+from tinta.evaluate import metrics
+from tinta.train.checkpoint import write_json
+from tinta.train.loop import load_run, model_input
+
+GRID_IMAGES = 16
+
+
+def grid_indices(n: int, count: int = GRID_IMAGES) -> list[int]:
+    """The same evenly spaced images of a split for every model."""
+    count = min(count, n)
+    return [round(i * (n - 1) / max(count - 1, 1)) for i in range(count)]
+
+
+def save_grid(columns: list[torch.Tensor], path: Path, min_side: int = 96) -> None:
+    """columns: list of uint8 ``(N, 3, H, W)``; one row per image, one column per entry."""
+    rows = torch.stack(columns, dim=1)  # (N, C, 3, H, W)
+    N, C, _, H, W = rows.shape
+    scale = max(1, min_side // H)
+    pad = 2
+    canvas = torch.full((3, N * (H * scale + pad) + pad, C * (W * scale + pad) + pad), 255, dtype=torch.uint8)
+    for i in range(N):
+        for j in range(C):
+            img = rows[i, j].repeat_interleave(scale, 1).repeat_interleave(scale, 2)
+            y, x = pad + i * (H * scale + pad), pad + j * (W * scale + pad)
+            canvas[:, y : y + H * scale, x : x + W * scale] = img
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    Image.fromarray(canvas.permute(1, 2, 0).numpy()).save(tmp)
+    tmp.replace(path)
+
+
+class _Acc:
+    """Sums per-image metric tensors; ``means()`` gives the mean over images."""
+
+    def __init__(self):
+        self.sums: dict[str, float] = {}
+        self.n = 0
+
+    def add(self, name: str, values: torch.Tensor) -> None:
+        self.sums[name] = self.sums.get(name, 0.0) + float(values.sum())
+
+    def means(self) -> dict[str, float]:
+        return {k: v / max(self.n, 1) for k, v in self.sums.items()}
+
+
+def _score(acc: _Acc, prefix: str, pred8: torch.Tensor, gt8: torch.Tensor, with_ssim: bool) -> None:
+    acc.add(f"{prefix}psnr", metrics.psnr(pred8, gt8))
+    if with_ssim:
+        acc.add(f"{prefix}ssim", metrics.ssim(pred8, gt8))
+    cf_pred, cf_gt = metrics.colourfulness(pred8), metrics.colourfulness(gt8)
+    acc.add(f"{prefix}colourfulness", cf_pred)
+    acc.add(f"{prefix}cf_abs_diff", (cf_pred - cf_gt).abs())
+
+
+@torch.no_grad()
+def evaluate_model(model, task, data: ImageSet, batch_size: int = 64, ssim_metric: bool = True) -> tuple[dict, dict]:
+    """-> (results, grid columns). Results hold one dict of metric means per decoding,
+    plus the reference rows (``grey``, ``quantized-gt``) and ``gt`` colourfulness."""
+    decodings = list(task.decodings)
+    accs = {d: _Acc() for d in decodings + ["grey"] + (["quantized-gt"] if task.name == "palette" else [])}
+    gt_acc = _Acc()
+    pick = set(grid_indices(len(data)))
+    grid: dict[str, list[torch.Tensor]] = {"grey": [], **{d: [] for d in decodings}, "ground truth": []}
+    if task.name == "palette":
+        grid["quantized"] = []
+    t_model = 0.0
+    for idx in iterate_batches(len(data), batch_size, shuffle=False):
+        raw = data.get(idx)
+        lab = batch_to_lab(raw, data.colorspace)
+        gt8 = raw if data.colorspace == "rgb" else color.rgb_to_uint8(color.lab_to_rgb(lab))
+        L = lab[:, :1]
+        t0 = time.perf_counter()
+        out = model(model_input(lab))
+        t_model += time.perf_counter() - t0
+        preds = {d: color.rgb_to_uint8(task.decode(out, L, decoding=d)) for d in decodings}
+        preds["grey"] = color.rgb_to_uint8(color.lightness_to_grey(L)).expand(-1, 3, -1, -1)
+        if task.name == "palette":
+            q = task.palette.quantize(gt8)
+            preds["quantized-gt"] = task.palette.to_rgb(q)
+            accs[decodings[0]].add("accuracy", metrics.pixel_accuracy(out.argmax(1), q))
+        for name, pred8 in preds.items():
+            accs[name].n += len(idx)
+            _score(accs[name], "", pred8, gt8, ssim_metric)
+        gt_acc.n += len(idx)
+        gt_acc.add("colourfulness", metrics.colourfulness(gt8))
+        sel = [i for i, j in enumerate(idx.tolist()) if j in pick]
+        if sel:
+            grid["grey"].append(preds["grey"][sel])
+            for d in decodings:
+                grid[d].append(preds[d][sel])
+            grid["ground truth"].append(gt8[sel])
+            if task.name == "palette":
+                grid["quantized"].append(preds["quantized-gt"][sel])
+    results = {name: a.means() for name, a in accs.items()}
+    if task.name == "palette":
+        results[decodings[1]]["accuracy"] = results[decodings[0]]["accuracy"]
+    results["gt"] = gt_acc.means()
+    results["model_ms_per_image"] = 1000 * t_model / max(len(data), 1)
+    return results, {k: torch.cat(v) for k, v in grid.items() if v}
+
+
+def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None = None, which: str = "best",
+                 batch_size: int = 64, max_images: int | None = None) -> dict:
+    from tinta.data import load_dataset
+
+    run_dir = Path(run_dir)
+    model, task, config = load_run(run_dir, which)
+    tc = config["train"]
+    data = load_dataset(tc["dataset"], data_root or tc["data_root"], split,
+                        classes=list(tc["classes"]) or None, size=tc["size"])
+    if max_images:
+        data = data.subset(torch.arange(min(max_images, len(data))))
+    results, grid = evaluate_model(model, task, data, batch_size)
+    report = {
+        "run": str(run_dir), "checkpoint": which, "model": tc["model"], "task": task.name,
+        "split": split, "images": len(data), "skipped": data.skipped, "size": list(data.size),
+        "pretrained_encoder": config.get("pretrained_encoder", False),
+        "parameters": config.get("parameters"), "results": results,
+    }
+    write_json(run_dir / f"eval-{split}.json", report)
+    save_grid(list(grid.values()), run_dir / f"grid-{split}.png")
+    report["grid"] = str(run_dir / f"grid-{split}.png")
+    report["grid_columns"] = list(grid)
+    return report

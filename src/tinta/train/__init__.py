@@ -1,0 +1,1 @@
+"""Training: configuration, tasks (what is predicted), the loop and run folders."""

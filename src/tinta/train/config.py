@@ -1,0 +1,49 @@
+"""Training configuration: one frozen dataclass; each field's help becomes a ``tinta train`` option."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+PALETTE_MODELS = ("seed-cnn", "small-unet")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str = field(default="seed-cnn", metadata={"help": "architecture (see `tinta models`)"})
+    dataset: str = field(default="cifar10", metadata={"help": "data set kind", "choices": ("cifar10", "folder", "lab-npy")})
+    data_root: str = field(default="", metadata={"help": "data set path (archive, folder or npy folder)"})
+    classes: tuple[str, ...] = field(default=(), metadata={"help": "class names or indices to keep (default: all)"})
+    out: str = field(default="runs/default", metadata={"help": "run folder: checkpoints, config, metrics"})
+    head: str = field(default="auto", metadata={"help": "what is predicted per pixel: palette colour index, "
+                                                "or ab regression; auto = palette for seed-cnn/small-unet",
+                                                "choices": ("auto", "palette", "regression")})
+    palette: Optional[str] = field(default=None, metadata={"help": "palette JSON (palette head); fitted on the "
+                                                           "train+test pixels of --classes if not given"})
+    k: int = field(default=24, metadata={"help": "palette size when the palette is fitted on the fly"})
+    size: Optional[int] = field(default=None, metadata={"help": "resize short side + centre crop on load (folder data)"})
+    crop: Optional[int] = field(default=None, metadata={"help": "random training crop (evaluation uses full images)"})
+    flip: bool = field(default=True, metadata={"help": "random horizontal flips"})
+    epochs: int = field(default=10, metadata={"help": "training epochs"})
+    batch_size: int = field(default=64, metadata={"help": "images per optimisation step"})
+    lr: float = field(default=1e-3, metadata={"help": "Adam learning rate (decoder / whole model)"})
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
+    loss: str = field(default="huber", metadata={"help": "regression loss on ab/110", "choices": ("huber", "l1", "l2")})
+    freeze_epochs: int = field(default=1, metadata={"help": "epochs a pretrained encoder stays frozen (warm-up)"})
+    encoder_lr_mult: float = field(default=0.1, metadata={"help": "pretrained encoder lr = lr x this after warm-up"})
+    val_fraction: float = field(default=0.1, metadata={"help": "part of the train split held out for validation"})
+    max_train: Optional[int] = field(default=None, metadata={"help": "use at most this many training images"})
+    max_val: Optional[int] = field(default=None, metadata={"help": "use at most this many validation images"})
+    seed: int = field(default=0, metadata={"help": "seed for initialisation, shuffling and augmentation"})
+    threads: Optional[int] = field(default=None, metadata={"help": "torch CPU threads (default: torch's choice)"})
+    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or mps"})
+    resume: bool = field(default=False, metadata={"help": "continue the run in --out from its last checkpoint"})
+
+    @property
+    def resolved_head(self) -> str:
+        if self.head != "auto":
+            return self.head
+        return "palette" if self.model in PALETTE_MODELS else "regression"
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,74 @@
+"""What a model predicts per pixel, how it is trained, and how its output becomes colour.
+
+- :class:`RegressionTask`: normalised a,b (2 channels), Huber / L1 / L2 loss.
+- :class:`PaletteTask`: one of K palette colours (founding document 1), cross-entropy;
+  decoded either the seed's way (the palette RGB for every pixel) or chroma-only
+  (the palette colour's a,b joined with the input's own L).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from tinta import color
+
+
+class RegressionTask:
+    name = "regression"
+    out_channels = 2
+    decodings = ("ab",)
+
+    def __init__(self, loss: str = "huber"):
+        if loss not in ("huber", "l1", "l2"):
+            raise ValueError(f"unknown regression loss {loss!r}")
+        self.loss_name = loss
+
+    def targets(self, rgb8: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
+        return color.normalize_ab(lab[:, 1:])  # (B, 2, H, W)
+
+    def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.loss_name == "l1":
+            return F.l1_loss(out, target)
+        if self.loss_name == "l2":
+            return F.mse_loss(out, target)
+        return F.smooth_l1_loss(out, target, beta=0.1)
+
+    def predict_ab(self, out: torch.Tensor, **_) -> torch.Tensor:
+        return color.denormalize_ab(out)  # (B, 2, H, W) in Lab units
+
+    def decode(self, out: torch.Tensor, L: torch.Tensor, decoding: str = "ab", **kw) -> torch.Tensor:
+        """-> sRGB float ``(B, 3, H, W)``; ``L`` is ``(B, 1, H, W)`` in [0, 100]."""
+        return color.lab_to_rgb(color.join_lab(L, self.predict_ab(out, **kw)))
+
+    def batch_stats(self, out: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+        return {}
+
+
+class PaletteTask:
+    name = "palette"
+    decodings = ("palette", "chroma")
+
+    def __init__(self, palette):
+        self.palette = palette
+        self.out_channels = palette.k
+
+    def targets(self, rgb8: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
+        return self.palette.quantize(rgb8)  # (B, H, W) int64
+
+    def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(out, target)
+
+    def predict_ab(self, out: torch.Tensor, **_) -> torch.Tensor:
+        ab = self.palette.ab().to(out.device, torch.float32)  # (K, 2)
+        return ab[out.argmax(1)].permute(0, 3, 1, 2)  # (B, 2, H, W)
+
+    def decode(self, out: torch.Tensor, L: torch.Tensor, decoding: str = "chroma", **kw) -> torch.Tensor:
+        if decoding == "palette":
+            return self.palette.to_rgb(out.argmax(1)).float() / 255.0  # (B, 3, H, W)
+        if decoding == "chroma":
+            return color.lab_to_rgb(color.join_lab(L, self.predict_ab(out)))
+        raise ValueError(f"palette decoding must be one of {self.decodings}, got {decoding!r}")
+
+    def batch_stats(self, out: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+        return {"correct": float((out.argmax(1) == target).sum()), "pixels": float(target.numel())}
