@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from tinta import color
 from tinta.models import register
@@ -32,6 +33,10 @@ def grey_first_conv(conv: nn.Conv2d) -> nn.Conv2d:
         if conv.bias is not None:
             new.bias.copy_(conv.bias)
     return new
+
+
+def upsample2(x: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
 
 
 class GreyInput(nn.Module):
@@ -62,7 +67,9 @@ class PretrainedEncoderMixin:
 
 
 class VanillaCNN(nn.Module):
-    """Encoder (3 stride-2 stages) -> decoder (3 upsampling stages), no skip connections."""
+    """Encoder (3 stride-2 stages) -> decoder (2 upsampling stages), no skip connections.
+    Like the other LAB models it predicts at half resolution and upsamples the output x2
+    (chroma is low-frequency; JPEG 4:2:0 ground truth has half-resolution chroma anyway)."""
 
     pretrained = False
 
@@ -70,19 +77,19 @@ class VanillaCNN(nn.Module):
         super().__init__()
         w = width
         self.encoder = nn.Sequential(
-            conv_bn_relu(1, w), conv_bn_relu(w, 2 * w, stride=2),  # (B, 2w, H/2, W/2)
-            conv_bn_relu(2 * w, 4 * w, stride=2),  # (B, 4w, H/4, W/4)
-            conv_bn_relu(4 * w, 8 * w, stride=2), conv_bn_relu(8 * w, 8 * w),  # (B, 8w, H/8, W/8)
+            conv_bn_relu(1, w, stride=2),  # (B, w, H/2, W/2)
+            conv_bn_relu(w, 2 * w, stride=2),  # (B, 2w, H/4, W/4)
+            conv_bn_relu(2 * w, 4 * w, stride=2), conv_bn_relu(4 * w, 4 * w),  # (B, 4w, H/8, W/8)
         )
-        self.decoder = nn.Sequential(UpBlock(8 * w, 0, 4 * w), UpBlock(4 * w, 0, 2 * w), UpBlock(2 * w, 0, w))
+        self.decoder = nn.Sequential(UpBlock(4 * w, 0, 2 * w), UpBlock(2 * w, 0, w))  # (B, w, H/2, W/2)
         self.head = nn.Conv2d(w, out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W divisible by 8
-        return self.head(self.decoder(self.encoder(x)))  # (B, C, H, W)
+        return upsample2(self.head(self.decoder(self.encoder(x))))  # (B, C, H, W)
 
 
 class ResNetColorizer(PretrainedEncoderMixin, nn.Module):
-    """ResNet-18 trunk (to layer3, stride 16) -> 4 upsampling stages, no skip connections."""
+    """ResNet-18 trunk (to layer3, stride 16) -> 3 upsampling stages to H/2, no skip connections."""
 
     def __init__(self, out_channels: int = 2, weights: str | None = None, imagenet: bool = True):
         super().__init__()
@@ -94,18 +101,16 @@ class ResNetColorizer(PretrainedEncoderMixin, nn.Module):
         trunk.conv1 = grey_first_conv(trunk.conv1)
         self.grey = GreyInput(resnet_mod.MEAN, resnet_mod.STD)
         self.encoder = trunk
-        self.decoder = nn.Sequential(
-            UpBlock(256, 0, 128), UpBlock(128, 0, 64), UpBlock(64, 0, 32), UpBlock(32, 0, 32)
-        )
+        self.decoder = nn.Sequential(UpBlock(256, 0, 128), UpBlock(128, 0, 64), UpBlock(64, 0, 32))
         self.head = nn.Conv2d(32, out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W divisible by 16
         f = self.encoder(self.grey(x))  # (B, 256, H/16, W/16)
-        return self.head(self.decoder(f))  # (B, C, H, W)
+        return upsample2(self.head(self.decoder(f)))  # (B, C, H, W)
 
 
 class EffNetUNet(PretrainedEncoderMixin, nn.Module):
-    """U-Net with an EfficientNet-Lite0 encoder and skips at strides 16, 8, 4, 2 and 1."""
+    """U-Net with an EfficientNet-Lite0 encoder and skips at strides 16, 8, 4 and 2."""
 
     def __init__(self, out_channels: int = 2, imagenet: bool = True, decoder_width: int = 32):
         super().__init__()
@@ -123,14 +128,13 @@ class EffNetUNet(PretrainedEncoderMixin, nn.Module):
         self.up8 = UpBlock(4 * w, c8, 2 * w)
         self.up4 = UpBlock(2 * w, c4, 2 * w)
         self.up2 = UpBlock(2 * w, c2, w)
-        self.up1 = UpBlock(w, 1, w)
         self.head = nn.Conv2d(w, out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W divisible by 32
         f2, f4, f8, f16, f32 = self.encoder.features(self.grey(x))
         y = self.up8(self.up16(f32, f16), f8)  # (B, 2w, H/8, W/8)
-        y = self.up1(self.up2(self.up4(y, f4), f2), x)  # (B, w, H, W)
-        return self.head(y)  # (B, C, H, W)
+        y = self.up2(self.up4(y, f4), f2)  # (B, w, H/2, W/2)
+        return upsample2(self.head(y))  # (B, C, H, W)
 
 
 @register("vanilla-cnn", "founding document 2 baseline: plain conv encoder-decoder, no skips, from scratch")
