@@ -16,6 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which weights")
     p.add_argument("--batch-size", type=int, default=64, help="images per forward pass")
     p.add_argument("--max-images", type=int, default=None, help="score only the first N images")
+    p.add_argument("--render-size", type=int, default=None,
+                   help="run the model at this short side and upsample its output (default: full size)")
     p.set_defaults(run=run)
 
 
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from tinta.evaluate.run import evaluate_run
 
     report = evaluate_run(args.run_dir, split=getattr(args, "split"), data_root=args.data_root,
-                          which=args.checkpoint, batch_size=args.batch_size, max_images=args.max_images)
+                          which=args.checkpoint, batch_size=args.batch_size, max_images=args.max_images, render_size=args.render_size)
     print(format_results(report))
     print(f"saved {args.run_dir}/eval-{args.split}.json and {report['grid']} (columns: {', '.join(report['grid_columns'])})")
     return 0

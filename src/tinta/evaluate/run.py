@@ -18,7 +18,8 @@ from tinta import color
 from tinta.data.base import ImageSet, batch_to_lab, iterate_batches
 from tinta.evaluate import metrics
 from tinta.train.checkpoint import write_json
-from tinta.train.loop import load_run, model_input
+from tinta.infer import model_output
+from tinta.train.loop import load_run
 
 GRID_IMAGES = 16
 
@@ -71,9 +72,12 @@ def _score(acc: _Acc, prefix: str, pred8: torch.Tensor, gt8: torch.Tensor, with_
 
 
 @torch.no_grad()
-def evaluate_model(model, task, data: ImageSet, batch_size: int = 64, ssim_metric: bool = True) -> tuple[dict, dict]:
+def evaluate_model(model, task, data: ImageSet, batch_size: int = 64, ssim_metric: bool = True,
+                   render_size: int | None = None) -> tuple[dict, dict]:
     """-> (results, grid columns). Results hold one dict of metric means per decoding,
-    plus the reference rows (``grey``, ``quantized-gt``) and ``gt`` colourfulness."""
+    plus the reference rows (``grey``, ``quantized-gt``) and ``gt`` colourfulness.
+    With ``render_size`` the model runs on a copy resized to that short side and its
+    output is upsampled to the full image (see :mod:`tinta.infer`)."""
     decodings = list(task.decodings)
     accs = {d: _Acc() for d in decodings + ["grey"] + (["quantized-gt"] if task.name == "palette" else [])}
     gt_acc = _Acc()
@@ -88,7 +92,7 @@ def evaluate_model(model, task, data: ImageSet, batch_size: int = 64, ssim_metri
         gt8 = raw if data.colorspace == "rgb" else color.rgb_to_uint8(color.lab_to_rgb(lab))
         L = lab[:, :1]
         t0 = time.perf_counter()
-        out = model(model_input(lab))
+        out = model_output(model, L, render_size)
         t_model += time.perf_counter() - t0
         preds = {d: color.rgb_to_uint8(task.decode(out, L, decoding=d)) for d in decodings}
         preds["grey"] = color.rgb_to_uint8(color.lightness_to_grey(L)).expand(-1, 3, -1, -1)
@@ -118,7 +122,7 @@ def evaluate_model(model, task, data: ImageSet, batch_size: int = 64, ssim_metri
 
 
 def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None = None, which: str = "best",
-                 batch_size: int = 64, max_images: int | None = None) -> dict:
+                 batch_size: int = 64, max_images: int | None = None, render_size: int | None = None) -> dict:
     from tinta.data import load_dataset
 
     run_dir = Path(run_dir)
@@ -128,10 +132,10 @@ def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None
                         classes=list(tc["classes"]) or None, size=tc["size"])
     if max_images:
         data = data.subset(torch.arange(min(max_images, len(data))))
-    results, grid = evaluate_model(model, task, data, batch_size)
+    results, grid = evaluate_model(model, task, data, batch_size, render_size=render_size)
     report = {
         "run": str(run_dir), "checkpoint": which, "model": tc["model"], "task": task.name,
-        "split": split, "images": len(data), "skipped": data.skipped, "size": list(data.size),
+        "split": split, "images": len(data), "render_size": render_size, "skipped": data.skipped, "size": list(data.size),
         "pretrained_encoder": config.get("pretrained_encoder", False),
         "parameters": config.get("parameters"), "results": results,
     }

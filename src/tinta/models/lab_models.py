@@ -35,8 +35,9 @@ def grey_first_conv(conv: nn.Conv2d) -> nn.Conv2d:
     return new
 
 
-def upsample2(x: torch.Tensor) -> torch.Tensor:
-    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+def upsample_to(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """Bilinear upsampling of the half-resolution output to the input's size."""
+    return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
 
 
 class GreyInput(nn.Module):
@@ -84,8 +85,8 @@ class VanillaCNN(nn.Module):
         self.decoder = nn.Sequential(UpBlock(4 * w, 0, 2 * w), UpBlock(2 * w, 0, w))  # (B, w, H/2, W/2)
         self.head = nn.Conv2d(w, out_channels, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W divisible by 8
-        return upsample2(self.head(self.decoder(self.encoder(x))))  # (B, C, H, W)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W even
+        return upsample_to(self.head(self.decoder(self.encoder(x))), x)  # (B, C, H, W)
 
 
 class ResNetColorizer(PretrainedEncoderMixin, nn.Module):
@@ -104,9 +105,9 @@ class ResNetColorizer(PretrainedEncoderMixin, nn.Module):
         self.decoder = nn.Sequential(UpBlock(256, 0, 128), UpBlock(128, 0, 64), UpBlock(64, 0, 32))
         self.head = nn.Conv2d(32, out_channels, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W divisible by 16
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W even
         f = self.encoder(self.grey(x))  # (B, 256, H/16, W/16)
-        return upsample2(self.head(self.decoder(f)))  # (B, C, H, W)
+        return upsample_to(self.head(self.decoder(f)), x)  # (B, C, H, W)
 
 
 class EffNetUNet(PretrainedEncoderMixin, nn.Module):
@@ -130,11 +131,11 @@ class EffNetUNet(PretrainedEncoderMixin, nn.Module):
         self.up2 = UpBlock(2 * w, c2, w)
         self.head = nn.Conv2d(w, out_channels, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W divisible by 32
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W even
         f2, f4, f8, f16, f32 = self.encoder.features(self.grey(x))
         y = self.up8(self.up16(f32, f16), f8)  # (B, 2w, H/8, W/8)
         y = self.up2(self.up4(y, f4), f2)  # (B, w, H/2, W/2)
-        return upsample2(self.head(y))  # (B, C, H, W)
+        return upsample_to(self.head(y), x)  # (B, C, H, W)
 
 
 @register("vanilla-cnn", "founding document 2 baseline: plain conv encoder-decoder, no skips, from scratch")
