@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "data": "tinta.data.cli",
     "train": "tinta.train.cli",
     "evaluate": "tinta.evaluate.cli",
+    "compare": "tinta.evaluate.compare_cli",
 }
 
 

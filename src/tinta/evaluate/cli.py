@@ -43,3 +43,4 @@ def run(args: argparse.Namespace) -> int:
     print(format_results(report))
     print(f"saved {args.run_dir}/eval-{args.split}.json and {report['grid']} (columns: {', '.join(report['grid_columns'])})")
     return 0
+

@@ -1,0 +1,199 @@
+"""``tinta compare RUN... --baseline RUN --out DIR``: one report over several evaluated runs.
+
+Writes ``report.md`` and ``report.html`` (a table of every metric and its difference
+from the baseline, parameters, training time, inference ms per image on this CPU),
+``grid.png`` (the same images through every model: grey | each model | ground truth)
+and ``psnr_vs_colourfulness.png``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageDraw
+
+from tinta import color
+from tinta.data.base import batch_to_lab
+from tinta.errors import TintaError
+from tinta.evaluate.run import evaluate_run, grid_indices, save_grid
+from tinta.infer import model_output
+from tinta.train.checkpoint import read_json
+from tinta.train.loop import load_run
+
+METRICS = ("psnr", "ssim", "colourfulness", "cf_abs_diff")
+
+
+def _main_row(report: dict) -> dict:
+    res = report["results"]
+    return res["ab"] if "ab" in res else res["chroma"]
+
+
+@torch.no_grad()
+def inference_ms(model, size: int = 224, repeats: int = 5) -> float:
+    """Median ms for one ``size x size`` image (batch 1) on this machine's CPU."""
+    x = torch.rand(1, 1, size, size) * 100
+    model_output(model, x)  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        model_output(model, x)
+        times.append(time.perf_counter() - t0)
+    return 1000 * sorted(times)[len(times) // 2]
+
+
+def scatter_png(points: list[tuple[str, float, float]], gt_cf: float, path: Path) -> None:
+    """PSNR (x) vs colourfulness (y) scatter, drawn with Pillow; a dashed line at the ground truth's CF."""
+    W, H, m = 640, 420, 60
+    img = Image.new("RGB", (W, H), "white")
+    d = ImageDraw.Draw(img)
+    xs = [p[1] for p in points]
+    ys = [p[2] for p in points] + [gt_cf, 0.0]
+    x0, x1 = min(xs) - 0.5, max(xs) + 0.5
+    y0, y1 = 0.0, max(ys) * 1.1 + 1
+    px = lambda v: m + (v - x0) / (x1 - x0) * (W - 2 * m)  # noqa: E731
+    py = lambda v: H - m - (v - y0) / (y1 - y0) * (H - 2 * m)  # noqa: E731
+    d.rectangle([m, m, W - m, H - m], outline="black")
+    for i in range(5):
+        xv, yv = x0 + i * (x1 - x0) / 4, y0 + i * (y1 - y0) / 4
+        d.text((px(xv) - 12, H - m + 6), f"{xv:.1f}", fill="black")
+        d.text((8, py(yv) - 6), f"{yv:.0f}", fill="black")
+    for x in range(m, W - m, 10):
+        d.line([x, py(gt_cf), x + 5, py(gt_cf)], fill="gray")
+    d.text((W - m - 150, py(gt_cf) - 14), f"ground truth CF {gt_cf:.1f}", fill="gray")
+    palette = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+    for i, (name, x, y) in enumerate(points):
+        c = palette[i % len(palette)]
+        d.ellipse([px(x) - 5, py(y) - 5, px(x) + 5, py(y) + 5], fill=c)
+        d.text((px(x) + 8, py(y) - 6), name, fill=c)
+    d.text((W // 2 - 60, H - 24), "PSNR (dB, higher = closer)", fill="black")
+    d.text((m, 20), "colourfulness (Hasler & Suesstrunk)", fill="black")
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    img.save(tmp)
+    tmp.replace(path)
+
+
+def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_root: str | None = None,
+            render_size: int | None = None, grid_images: int = 8) -> dict:
+    from tinta.data import load_dataset
+
+    if baseline not in runs:
+        runs = [baseline] + list(runs)
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows, columns, data = [], {}, None
+    for run in runs:
+        path = Path(run) / f"eval-{split}.json"
+        report = read_json(path) if path.exists() else None
+        if report is None or report.get("render_size") != render_size:
+            print(f"evaluating {run} on {split} ...")
+            report = evaluate_run(run, split, data_root=data_root, render_size=render_size)
+        model, task, config = load_run(run)
+        state = read_json(Path(run) / "state.json")
+        if data is None:
+            tc = config["train"]
+            data = load_dataset(tc["dataset"], data_root or tc["data_root"], split,
+                                classes=list(tc["classes"]) or None, size=tc["size"])
+            idx = torch.tensor(grid_indices(len(data), grid_images))
+            lab = batch_to_lab(data.get(idx), data.colorspace)
+            columns["grey"] = color.rgb_to_uint8(color.lightness_to_grey(lab[:, :1])).expand(-1, 3, -1, -1)
+        out_t = model_output(model, lab[:, :1], render_size)
+        name = Path(run).name
+        columns[name] = color.rgb_to_uint8(task.decode(out_t, lab[:, :1]))
+        rows.append({
+            "name": name, "run": run, "model": config["train"]["model"], "task": report["task"],
+            "metrics": _main_row(report), "grey": report["results"]["grey"],
+            "gt_colourfulness": report["results"]["gt"]["colourfulness"],
+            "parameters": config["parameters"], "pretrained": config["pretrained_encoder"],
+            "epochs": state["epoch"], "train_minutes": state["train_seconds"] / 60,
+            "train_images": config["data"]["train"], "train_size": config["train"]["crop"] or config["train"]["size"],
+            "ms_per_image_224": inference_ms(model), "images": report["images"], "skipped": report["skipped"],
+        })
+    columns["ground truth"] = color.rgb_to_uint8(color.lab_to_rgb(lab)) if data.colorspace != "rgb" else data.get(idx)
+    save_grid(list(columns.values()), out_dir / "grid.png")
+    base = next(r for r in rows if r["run"] == baseline)
+    gt_cf = rows[0]["gt_colourfulness"]
+    points = [(r["name"], r["metrics"]["psnr"], r["metrics"]["colourfulness"]) for r in rows]
+    points.append(("grey", rows[0]["grey"]["psnr"], 0.0))
+    scatter_png(points, gt_cf, out_dir / "psnr_vs_colourfulness.png")
+    summary = {"split": split, "render_size": render_size, "baseline": base["name"], "rows": rows,
+               "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} torch threads",
+               "columns": list(columns)}
+    (out_dir / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
+    md = to_markdown(summary)
+    (out_dir / "report.md").write_text(md)
+    (out_dir / "report.html").write_text(to_html(summary, md))
+    return summary
+
+
+def _fmt(v: float, d: int = 2) -> str:
+    return f"{v:.{d}f}"
+
+
+def table_rows(summary: dict) -> list[list[str]]:
+    base = next(r for r in summary["rows"] if r["name"] == summary["baseline"])
+    head = ["model", "PSNR dB (Δ)", "SSIM (Δ)", "CF (Δ)", "|CF−CF_gt| (Δ)", "params", "ImageNet",
+            "epochs", "train min", "ms/img 224"]
+    out = [head]
+    for r in summary["rows"]:
+        m, b = r["metrics"], base["metrics"]
+        cell = lambda k, d=2: f"{_fmt(m[k], d)} ({m[k] - b[k]:+.{d}f})"  # noqa: E731
+        out.append([r["name"], cell("psnr"), cell("ssim", 3), cell("colourfulness", 1), cell("cf_abs_diff", 1),
+                    f"{r['parameters'] / 1e6:.2f}M", "yes" if r["pretrained"] else "no", str(r["epochs"]),
+                    _fmt(r["train_minutes"], 1), _fmt(r["ms_per_image_224"], 1)])
+    g = summary["rows"][0]["grey"]
+    out.append(["grey (floor)", _fmt(g["psnr"]), _fmt(g["ssim"], 3), "0.0", _fmt(g["cf_abs_diff"], 1),
+                "", "", "", "", ""])
+    return out
+
+
+def verdict(summary: dict) -> str:
+    rows = summary["rows"]
+    best = max(rows, key=lambda r: r["metrics"]["psnr"])
+    base = next(r for r in rows if r["name"] == summary["baseline"])
+    grey = rows[0]["grey"]["psnr"]
+    beats = [r["name"] for r in rows if r["metrics"]["psnr"] > grey]
+    return (f"Best PSNR: **{best['name']}** at {best['metrics']['psnr']:.2f} dB, "
+            f"{best['metrics']['psnr'] - base['metrics']['psnr']:+.2f} dB over the baseline {base['name']} "
+            f"and {best['metrics']['psnr'] - grey:+.2f} dB over grey output ({grey:.2f} dB). "
+            f"Models above grey: {', '.join(beats) or 'none'} of {len(rows)}.")
+
+
+def to_markdown(summary: dict) -> str:
+    t = table_rows(summary)
+    lines = ["| " + " | ".join(t[0]) + " |", "|" + "---|" * len(t[0])]
+    lines += ["| " + " | ".join(r) + " |" for r in t[1:]]
+    r0 = summary["rows"][0]
+    return "\n".join([
+        f"# Comparison on `{summary['split']}` ({r0['images']} images; skipped {r0['skipped']})", "",
+        verdict(summary), "",
+        *lines, "",
+        f"Δ is the difference from the baseline `{summary['baseline']}`. Metrics are means over images on 8-bit "
+        f"sRGB against the data set's JPEG files as they are; ground-truth colourfulness {r0['gt_colourfulness']:.1f}. "
+        f"Model render size: {summary['render_size'] or 'full image'}. Inference: batch 1, "
+        f"224x224, {summary['machine']}.", "",
+        f"![grid](grid.png)  \nColumns: {' | '.join(summary['columns'])}", "",
+        "![PSNR vs colourfulness](psnr_vs_colourfulness.png)", "",
+    ])
+
+
+def to_html(summary: dict, md: str) -> str:
+    t = table_rows(summary)
+    cells = "".join("<tr>" + "".join(f"<{'th' if i == 0 else 'td'}>{html.escape(c)}</{'th' if i == 0 else 'td'}>"
+                                     for c in row) + "</tr>" for i, row in enumerate(t))
+    return (f"<!doctype html><meta charset='utf-8'><title>tinta comparison</title>"
+            f"<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}td,th{{padding:4px 8px;"
+            f"border-bottom:1px solid #ddd;text-align:right}}</style>"
+            f"<h1>Comparison on {html.escape(summary['split'])}</h1><p>{html.escape(verdict(summary).replace('**', ''))}</p>"
+            f"<table>{cells}</table><p>Columns of the grid: {html.escape(' | '.join(summary['columns']))}</p>"
+            f"<img src='grid.png'><img src='psnr_vs_colourfulness.png'>")
+
+
+def check_runs(runs: list[str]) -> None:
+    for r in runs:
+        if not (Path(r) / "config.json").exists():
+            raise TintaError(f"{r}: not a tinta run folder (no config.json)")

@@ -1,0 +1,32 @@
+"""``tinta compare RUN... --baseline RUN --out DIR``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compare", help="compare evaluated runs against a baseline (Markdown + HTML report)",
+                       description="Compare runs on one split: table of metrics and their difference from the "
+                       "baseline, parameters, training time, inference ms/image; a picture grid and a "
+                       "PSNR-vs-colourfulness plot. Runs not yet evaluated on the split are evaluated first.")
+    p.add_argument("runs", nargs="+", help="run folders")
+    p.add_argument("--baseline", required=True, help="the run the others are compared against")
+    p.add_argument("--out", required=True, help="report folder")
+    p.add_argument("--split", default="val", help="split to compare on")
+    p.add_argument("--data-root", default=None, help="data set path (default: each run's own)")
+    p.add_argument("--render-size", type=int, default=None, help="model render size (short side)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tinta.evaluate.compare import check_runs, compare, verdict
+
+    check_runs(args.runs + [args.baseline])
+    summary = compare(args.runs, args.baseline, args.out, split=args.split, data_root=args.data_root,
+                      render_size=args.render_size)
+    print((Path(args.out) / "report.md").read_text())
+    print(verdict(summary).replace("**", ""))
+    print(f"report: {args.out}/report.md, {args.out}/report.html")
+    return 0
