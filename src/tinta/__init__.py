@@ -1,5 +1,19 @@
-"""tinta: learned image colourization. Grey photo in, plausible colour photo out."""
+"""tinta: learned image colourization. Grey photo in, plausible colour photo out.
+
+    import tinta
+    tinta.colorize("grey.jpg").save("colour.png")        # shipped default model
+    c = tinta.load_model("default")                      # reusable, for batches
+    c("a.jpg", saturation=1.2)
+"""
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "colorize", "load_model"]
+
+
+def __getattr__(name):  # keep `import tinta` light: torch loads on first use
+    if name in ("colorize", "load_model", "Colorizer"):
+        from tinta import infer
+
+        return getattr(infer, name)
+    raise AttributeError(name)

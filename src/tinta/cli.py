@@ -17,6 +17,8 @@ COMMANDS: dict[str, str] = {
     "train": "tinta.train.cli",
     "evaluate": "tinta.evaluate.cli",
     "compare": "tinta.evaluate.compare_cli",
+    "colorize": "tinta.colorize_cli",
+    "models": "tinta.models_cli",
 }
 
 

@@ -35,3 +35,92 @@ def model_output(model: torch.nn.Module, L: torch.Tensor, render_size: int | Non
     if out.shape[-2:] != (H, W):
         out = F.interpolate(out, size=(H, W), mode="bilinear", align_corners=False)
     return out
+
+
+def upsample_rows(small: torch.Tensor, H: int, W: int, y0: int, y1: int) -> torch.Tensor:
+    """Rows ``y0:y1`` of ``small`` ``(1, C, h, w)`` bilinearly upsampled to ``(H, W)``:
+    the same values as ``F.interpolate(small, (H, W), mode="bilinear")`` but only the
+    strip is ever materialised (align_corners=False, edges clamped)."""
+    ys = (torch.arange(y0, y1, dtype=torch.float32) + 0.5) / H * 2 - 1  # (s,)
+    xs = (torch.arange(W, dtype=torch.float32) + 0.5) / W * 2 - 1  # (W,)
+    grid = torch.stack(torch.meshgrid(ys, xs, indexing="ij")[::-1], dim=-1)[None]  # (1, s, W, 2) as (x, y)
+    return F.grid_sample(small, grid.to(small.dtype), mode="bilinear", padding_mode="border", align_corners=False)
+
+
+class Colorizer:
+    """A loaded model, ready for pictures of any size: ``Colorizer(...)(image) -> PIL.Image``.
+
+    ``render_size`` is the short side the model sees (None: the full picture);
+    ``saturation`` scales the predicted chroma (1.0 = as predicted).
+    """
+
+    def __init__(self, model: torch.nn.Module, task, render_size: int | None = 224, name: str = ""):
+        self.model, self.task, self.render_size, self.name = model.eval(), task, render_size, name
+
+    @torch.no_grad()
+    def predict_ab_small(self, L: torch.Tensor, saturation: float = 1.0) -> torch.Tensor:
+        """L ``(1, 1, H, W)`` -> ab ``(1, 2, h, w)`` at render size."""
+        H, W = L.shape[-2:]
+        rh, rw = render_shape(H, W, self.render_size)
+        x = color.normalize_l(L)
+        if (rh, rw) != (H, W):
+            x = F.interpolate(x, size=(rh, rw), mode="bilinear", antialias=True, align_corners=False)
+        return self.task.predict_ab(self.model(x), saturation=saturation)
+
+    @torch.no_grad()
+    def colorize_lightness(self, L: "np.ndarray", saturation: float = 1.0) -> "np.ndarray":
+        """Full-resolution L ``(H, W)`` float32 -> sRGB uint8 ``(H, W, 3)``, in row strips."""
+        import numpy as np
+
+        from tinta.imageio import STRIP_ROWS
+
+        H, W = L.shape
+        Lt = torch.from_numpy(L)[None, None]  # (1, 1, H, W)
+        ab = self.predict_ab_small(Lt, saturation)  # (1, 2, h, w)
+        out = np.empty((H, W, 3), dtype=np.uint8)
+        for y in range(0, H, STRIP_ROWS):
+            y1 = min(H, y + STRIP_ROWS)
+            lab = torch.cat([Lt[:, :, y:y1], upsample_rows(ab, H, W, y, y1)], dim=1)  # (1, 3, s, W)
+            out[y:y1] = color.rgb_to_uint8(color.lab_to_rgb(lab))[0].permute(1, 2, 0).numpy()
+        return out
+
+    def __call__(self, image, saturation: float = 1.0):
+        """Path / PIL image / numpy array -> colour PIL image (alpha kept when present)."""
+        from PIL import Image
+
+        from tinta.imageio import read_picture
+
+        pic = read_picture(image)
+        im = Image.fromarray(self.colorize_lightness(pic.L, saturation), "RGB")
+        if pic.alpha is not None:
+            im.putalpha(Image.fromarray(pic.alpha, "L"))
+        if pic.icc_profile:
+            im.info["icc_profile"] = pic.icc_profile
+        return im
+
+
+def load_model(name_or_path: str = "default", render_size: int | None = -1) -> Colorizer:
+    """A :class:`Colorizer` from a shipped weight name (``tinta models``) or a run folder.
+    ``render_size=-1`` uses the model's own (shipped weights record theirs; runs: 224)."""
+    from pathlib import Path
+
+    from tinta.pretrained import load_pretrained, registry
+
+    if Path(name_or_path).is_dir():
+        from tinta.train.loop import load_run
+
+        model, task, config = load_run(name_or_path)
+        native = config["data"]["size"][0] if config["task"] == "palette" else 224
+        return Colorizer(model, task, native if render_size == -1 else render_size, str(name_or_path))
+    if name_or_path not in registry() and ("/" in name_or_path or name_or_path.startswith(".")):
+        from tinta.errors import TintaError
+
+        raise TintaError(f"{name_or_path}: no such run folder")
+    model, task, entry = load_pretrained(name_or_path)
+    return Colorizer(model, task, entry["render_size"] if render_size == -1 else render_size, name_or_path)
+
+
+def colorize(image, model: str | Colorizer = "default", saturation: float = 1.0):
+    """Colourize one picture (path, PIL image or numpy array) -> PIL image."""
+    colorizer = model if isinstance(model, Colorizer) else load_model(model)
+    return colorizer(image, saturation=saturation)

@@ -34,8 +34,9 @@ class RegressionTask:
             return F.mse_loss(out, target)
         return F.smooth_l1_loss(out, target, beta=0.1)
 
-    def predict_ab(self, out: torch.Tensor, **_) -> torch.Tensor:
-        return color.denormalize_ab(out)  # (B, 2, H, W) in Lab units
+    def predict_ab(self, out: torch.Tensor, saturation: float = 1.0) -> torch.Tensor:
+        """ab in Lab units ``(B, 2, H, W)``; ``saturation`` scales the chroma."""
+        return color.denormalize_ab(out) * saturation
 
     def decode(self, out: torch.Tensor, L: torch.Tensor, decoding: str = "ab", **kw) -> torch.Tensor:
         """-> sRGB float ``(B, 3, H, W)``; ``L`` is ``(B, 1, H, W)`` in [0, 100]."""
@@ -59,9 +60,10 @@ class PaletteTask:
     def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(out, target)
 
-    def predict_ab(self, out: torch.Tensor, **_) -> torch.Tensor:
+    def predict_ab(self, out: torch.Tensor, saturation: float = 1.0) -> torch.Tensor:
+        """Chroma of the most likely palette colour, ``(B, 2, H, W)``, scaled by ``saturation``."""
         ab = self.palette.ab().to(out.device, torch.float32)  # (K, 2)
-        return ab[out.argmax(1)].permute(0, 3, 1, 2)  # (B, 2, H, W)
+        return ab[out.argmax(1)].permute(0, 3, 1, 2) * saturation  # (B, 2, H, W)
 
     def decode(self, out: torch.Tensor, L: torch.Tensor, decoding: str = "chroma", **kw) -> torch.Tensor:
         if decoding == "palette":
