@@ -21,7 +21,8 @@ from tinta import color
 from tinta.errors import TintaError
 
 STRIP_ROWS = 256
-FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "tif": "TIFF", "tiff": "TIFF", "bmp": "BMP"}
+FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "tif": "TIFF", "tiff": "TIFF", "bmp": "BMP",
+           "gif": "GIF"}  # GIF output is quantized to 256 colours by Pillow
 ALPHA_FORMATS = {"PNG", "WEBP", "TIFF"}
 
 
@@ -37,7 +38,7 @@ def _lightness_from_rgb8(rgb: np.ndarray) -> np.ndarray:
     H, W, _ = rgb.shape
     L = np.empty((H, W), dtype=np.float32)
     for y in range(0, H, STRIP_ROWS):
-        strip = torch.from_numpy(np.ascontiguousarray(rgb[y : y + STRIP_ROWS])).permute(2, 0, 1)  # (3, s, W)
+        strip = torch.from_numpy(np.array(rgb[y : y + STRIP_ROWS])).permute(2, 0, 1)  # (3, s, W), a copy
         L[y : y + STRIP_ROWS] = color.rgb_to_lab(strip)[0].numpy()
     return L
 
@@ -59,7 +60,7 @@ def _open(source) -> Image.Image:
                 if arr.ndim != 2:
                     arr = (arr >> 8).astype(np.uint8)
                 else:
-                    return Image.fromarray(arr, mode="I;16")
+                    return Image.fromarray(arr)  # mode I;16
             return Image.fromarray(arr)
         raise TintaError(f"numpy images must be (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {arr.shape}")
     path = Path(source)
@@ -107,7 +108,7 @@ def output_format(path: Path, fmt: str | None) -> tuple[str, str]:
     """-> (PIL format, file suffix) from ``--format`` or the path's suffix."""
     key = (fmt or path.suffix.lstrip(".")).lower()
     if key not in FORMATS:
-        raise TintaError(f"{path}: unsupported output format {key!r}; use one of png, jpg, webp, tif, bmp")
+        raise TintaError(f"{path}: unsupported output format {key!r}; use one of png, jpg, webp, tif, bmp, gif")
     return FORMATS[key], ("." + key if fmt else path.suffix)
 
 

@@ -92,7 +92,7 @@ class VanillaCNN(nn.Module):
 class ResNetColorizer(PretrainedEncoderMixin, nn.Module):
     """ResNet-18 trunk (to layer3, stride 16) -> 3 upsampling stages to H/2, no skip connections."""
 
-    def __init__(self, out_channels: int = 2, weights: str | None = None, imagenet: bool = True):
+    def __init__(self, out_channels: int = 2, weights: str | None = None, imagenet: bool = True, width: int = 32):
         super().__init__()
         trunk = resnet_mod.ResNet18Trunk()
         path = resnet_mod.find_resnet18_weights(weights) if imagenet else None
@@ -102,8 +102,9 @@ class ResNetColorizer(PretrainedEncoderMixin, nn.Module):
         trunk.conv1 = grey_first_conv(trunk.conv1)
         self.grey = GreyInput(resnet_mod.MEAN, resnet_mod.STD)
         self.encoder = trunk
-        self.decoder = nn.Sequential(UpBlock(256, 0, 128), UpBlock(128, 0, 64), UpBlock(64, 0, 32))
-        self.head = nn.Conv2d(32, out_channels, 1)
+        w = width
+        self.decoder = nn.Sequential(UpBlock(256, 0, 4 * w), UpBlock(4 * w, 0, 2 * w), UpBlock(2 * w, 0, w))
+        self.head = nn.Conv2d(w, out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W even
         f = self.encoder(self.grey(x))  # (B, 256, H/16, W/16)
@@ -113,7 +114,7 @@ class ResNetColorizer(PretrainedEncoderMixin, nn.Module):
 class EffNetUNet(PretrainedEncoderMixin, nn.Module):
     """U-Net with an EfficientNet-Lite0 encoder and skips at strides 16, 8, 4 and 2."""
 
-    def __init__(self, out_channels: int = 2, imagenet: bool = True, decoder_width: int = 32):
+    def __init__(self, out_channels: int = 2, imagenet: bool = True, width: int = 32):
         super().__init__()
         enc = EfficientNetLite0()
         if imagenet:
@@ -124,7 +125,7 @@ class EffNetUNet(PretrainedEncoderMixin, nn.Module):
         self.encoder = enc
         self.grey = GreyInput(efficientnet_lite.MEAN, efficientnet_lite.STD)
         c2, c4, c8, c16, c32 = EfficientNetLite0.FEATURE_CHANNELS
-        w = decoder_width
+        w = width  # decoder width
         self.up16 = UpBlock(c32, c16, 4 * w)
         self.up8 = UpBlock(4 * w, c8, 2 * w)
         self.up4 = UpBlock(2 * w, c4, 2 * w)

@@ -15,6 +15,7 @@ class TrainConfig:
     data_root: str = field(default="", metadata={"help": "data set path (archive, folder or npy folder)"})
     classes: tuple[str, ...] = field(default=(), metadata={"help": "class names or indices to keep (default: all)"})
     out: str = field(default="runs/default", metadata={"help": "run folder: checkpoints, config, metrics"})
+    width: Optional[int] = field(default=None, metadata={"help": "model channel width (default: the model's own)"})
     head: str = field(default="auto", metadata={"help": "what is predicted per pixel: palette colour index, "
                                                 "or ab regression; auto = palette for seed-cnn/small-unet",
                                                 "choices": ("auto", "palette", "regression")})
@@ -44,6 +45,9 @@ class TrainConfig:
         if self.head != "auto":
             return self.head
         return "palette" if self.model in PALETTE_MODELS else "regression"
+
+    def model_kwargs(self) -> dict:
+        return {"width": self.width} if self.width else {}
 
     def to_dict(self) -> dict:
         return asdict(self)

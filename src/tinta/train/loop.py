@@ -151,7 +151,7 @@ def train(cfg: TrainConfig) -> dict:
 
     train_set, val_set = load_train_val(cfg)
     task = build_task(cfg, run_dir)
-    model = create_model(cfg.model, task.out_channels).to(device)
+    model = create_model(cfg.model, task.out_channels, **cfg.model_kwargs()).to(device)
     opt = torch.optim.AdamW(_param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     config = {
         "train": cfg.to_dict(),
@@ -219,7 +219,10 @@ def load_run(run_dir: str | Path, which: str = "best", device: str = "cpu"):
         raise TintaError(f"{run_dir}: not a tinta run folder (no config.json)")
     config = ckpt.read_json(run_dir / "config.json")
     task = task_from_run(run_dir, config)
-    kwargs = {"imagenet": False} if config["train"]["model"] in ("resnet", "unet") else {}
-    model = create_model(config["train"]["model"], config["out_channels"], **kwargs)
+    tc = config["train"]
+    kwargs = {"imagenet": False} if tc["model"] in ("resnet", "unet") else {}
+    if tc.get("width"):
+        kwargs["width"] = tc["width"]
+    model = create_model(tc["model"], config["out_channels"], **kwargs)
     ckpt.load_weights(model, run_dir / f"{which}.safetensors")
     return model.to(resolve_device(device)).eval(), task, config
