@@ -101,3 +101,27 @@ def test_api_rejects_bad_arrays():
     with pytest.raises(TintaError):
         read_picture(np.zeros((4, 4), dtype=np.int64))
     assert c.render_size == 224
+
+
+def test_onnx_export_agrees_with_pytorch(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from tinta.export import OnnxModel, export_onnx
+
+    c = load_model(str(make_run(tmp_path / "run", model="unet")), render_size=None)
+    path = export_onnx(c, tmp_path / "m.onnx")
+    onnx_model = OnnxModel(path)
+    for shape in [(1, 1, 64, 64), (2, 1, 48, 80)]:  # dynamic batch, height, width
+        x = torch.rand(*shape)
+        with torch.no_grad():
+            ab_torch = c.task.predict_ab(c.model(x))
+        ab_onnx = c.task.predict_ab(onnx_model(x))
+        assert (ab_torch - ab_onnx).abs().max() < 1e-3
+
+
+def test_cli_onnx_backend(tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    Image.fromarray(photo()).save(tmp_path / "a.png")
+    run = make_run(tmp_path / "run")
+    assert main(["colorize", str(tmp_path / "a.png"), "-o", str(tmp_path / "o"), "--checkpoint", str(run),
+                 "--backend", "onnx"]) == 0
+    assert "(onnx)" in capsys.readouterr().out

@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "compare": "tinta.evaluate.compare_cli",
     "colorize": "tinta.colorize_cli",
     "models": "tinta.models_cli",
+    "export": "tinta.export_cli",
 }
 
 

@@ -33,6 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--render-size", type=int, default=None, help="short side the model sees (default: the model's)")
     p.add_argument("--format", choices=("png", "jpg", "webp", "tif", "bmp"), default=None,
                    help="output format (default: the input's)")
+    p.add_argument("--backend", choices=("torch", "onnx"), default="torch", help="inference engine")
+    p.add_argument("--onnx", default=None, help="ONNX file for --backend onnx (default: export --model to a temp file)")
     p.add_argument("--shard", default=None, metavar="I/N", help="process only shard I of N (0-based)")
     p.add_argument("--summary", default=None, help="also write the summary as JSON here")
     p.set_defaults(run=run)
@@ -76,6 +78,21 @@ def shard_items(items: list, index: int, count: int) -> list:
     return items[index::count]
 
 
+def onnx_colorizer(colorizer, onnx_path: str | None):
+    """The same Colorizer with its model replaced by an ONNX Runtime session."""
+    import tempfile
+
+    from tinta.export import OnnxModel, export_onnx
+
+    if onnx_path is None:
+        onnx_path = export_onnx(colorizer, Path(tempfile.mkdtemp()) / "model.onnx")
+    elif not Path(onnx_path).is_file():
+        raise TintaError(f"{onnx_path}: ONNX file not found")
+    colorizer.model = OnnxModel(onnx_path)
+    colorizer.name += " (onnx)"
+    return colorizer
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -88,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
     shard_i, shard_n = parse_shard(args.shard)
     files = shard_items(files, shard_i, shard_n)
     colorizer = load_model(args.checkpoint or args.model, render_size=args.render_size or -1)
+    if args.backend == "onnx":
+        colorizer = onnx_colorizer(colorizer, args.onnx)
     out_dir = Path(args.out)
     inputs = {f for f, _ in files}
     done, failed, notes = [], [], []
