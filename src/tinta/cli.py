@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "colorize": "tinta.colorize_cli",
     "models": "tinta.models_cli",
     "export": "tinta.export_cli",
+    "demo": "tinta.demo_cli",
 }
 
 
