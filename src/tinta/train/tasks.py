@@ -74,3 +74,42 @@ class PaletteTask:
 
     def batch_stats(self, out: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
         return {"correct": float((out.argmax(1) == target).sum()), "pixels": float(target.numel())}
+
+
+class BinTask:
+    """Classification over ab bins (Zhang et al. 2016): rebalanced soft cross-entropy,
+    decoded with the annealed mean at each of ``temperatures`` (the first is the default)."""
+
+    name = "bins"
+
+    def __init__(self, bins, temperatures: tuple[float, ...] = (0.38,), rebalance: bool = True):
+        self.bins, self.rebalance = bins, rebalance
+        self.temperatures = tuple(temperatures)
+        self.out_channels = bins.q
+
+    @property
+    def decodings(self) -> tuple[str, ...]:
+        return tuple(f"T={t:g}" for t in self.temperatures)
+
+    def targets(self, rgb8: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
+        return lab[:, 1:]  # (B, 2, H, W) ab; soft-encoded inside the loss
+
+    def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        from tinta.train.bins import rebalanced_soft_ce
+
+        return rebalanced_soft_ce(out, target, self.bins, self.rebalance)
+
+    def predict_ab(self, out: torch.Tensor, saturation: float = 1.0, temperature: float | None = None) -> torch.Tensor:
+        """Annealed mean; ``saturation`` s divides the temperature (s > 1: more vivid, s = 0: grey)."""
+        from tinta.train.bins import annealed_mean
+
+        if saturation <= 0:
+            return out.new_zeros(out.shape[0], 2, *out.shape[2:])
+        return annealed_mean(out, self.bins, (temperature or self.temperatures[0]) / saturation)
+
+    def decode(self, out: torch.Tensor, L: torch.Tensor, decoding: str | None = None, **kw) -> torch.Tensor:
+        t = float(decoding.split("=")[1]) if decoding else None
+        return color.lab_to_rgb(color.join_lab(L, self.predict_ab(out, temperature=t, **kw)))
+
+    def batch_stats(self, out: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+        return {}

@@ -1,0 +1,133 @@
+"""Colourization as classification over quantized ab bins, after Zhang, Isola & Efros,
+"Colorful Image Colorization" (ECCV 2016):
+
+- the ab plane is cut into a grid of size 10; only bins the training data uses are kept
+  (about 313 on ImageNet-like photos);
+- targets are soft-encoded over the 5 nearest bins with a Gaussian (sigma 5);
+- each pixel's loss is weighted by class rebalancing: w ~ ((1 - lambda) p~ + lambda / Q)^-1,
+  p~ the Gaussian-smoothed empirical bin distribution, normalised so E_p~[w] = 1;
+- predictions are decoded with the annealed mean: softmax(log p / T), T ~ 0.38.
+
+Any set of ab centres can serve as the bins: the seed-1 K=24 palette's a,b too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from tinta.errors import TintaError
+
+DEFAULT_TEMPERATURE = 0.38
+
+
+@dataclass
+class ABBins:
+    centres: torch.Tensor  # (Q, 2) ab of each bin
+    prior: torch.Tensor  # (Q,) smoothed empirical distribution p~
+    weights: torch.Tensor  # (Q,) rebalancing weight per bin
+    grid: float = 10.0
+    sigma: float = 5.0
+    lam: float = 0.5
+    neighbours: int = 5
+    source: str = "grid"
+
+    @property
+    def q(self) -> int:
+        return int(self.centres.shape[0])
+
+    def to_dict(self) -> dict:
+        return {"centres": self.centres.tolist(), "prior": self.prior.tolist(), "weights": self.weights.tolist(),
+                "grid": self.grid, "sigma": self.sigma, "lam": self.lam, "neighbours": self.neighbours,
+                "source": self.source}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ABBins":
+        t = lambda k: torch.tensor(d[k], dtype=torch.float32)  # noqa: E731
+        return cls(t("centres"), t("prior"), t("weights"), d["grid"], d["sigma"], d["lam"], d["neighbours"], d["source"])
+
+    def save(self, path: str | Path) -> None:
+        from tinta.train.checkpoint import write_json
+
+        write_json(Path(path), self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ABBins":
+        from tinta.train.checkpoint import read_json
+
+        try:
+            return cls.from_dict(read_json(Path(path)))
+        except KeyError as e:
+            raise TintaError(f"{path}: not an ab-bins file (missing {e})") from None
+
+
+def rebalance_weights(prior: torch.Tensor, lam: float) -> torch.Tensor:
+    w = 1.0 / ((1 - lam) * prior + lam / prior.numel())
+    return w / (prior * w).sum()  # E_prior[w] = 1
+
+
+def smooth_prior(centres: torch.Tensor, counts: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Empirical distribution over the bins, smoothed with a Gaussian in ab (sigma in ab units)."""
+    p = counts / counts.sum()
+    k = torch.exp(-torch.cdist(centres, centres) ** 2 / (2 * sigma**2))  # (Q, Q)
+    s = k @ p
+    return s / s.sum()
+
+
+def fit_grid_bins(ab: torch.Tensor, grid: float = 10.0, sigma: float = 5.0, lam: float = 0.5,
+                  min_count: int = 1, neighbours: int = 5) -> ABBins:
+    """Keep the grid bins that the pixels ``ab`` ``(N, 2)`` fall in at least ``min_count`` times."""
+    idx = torch.floor((ab + 110.0) / grid).long().clamp(0, int(220 / grid) - 1)  # (N, 2)
+    n = int(220 / grid)
+    counts = torch.bincount(idx[:, 0] * n + idx[:, 1], minlength=n * n).float()
+    keep = (counts >= min_count).nonzero().squeeze(1)
+    if keep.numel() < 2:
+        raise TintaError("too few distinct colours to build ab bins (is the data grey?)")
+    centres = torch.stack([keep // n, keep % n], 1).float() * grid - 110.0 + grid / 2  # (Q, 2)
+    prior = smooth_prior(centres, counts[keep], sigma)
+    return ABBins(centres, prior, rebalance_weights(prior, lam), grid, sigma, lam, neighbours, "grid")
+
+
+def bins_from_centres(centres: torch.Tensor, ab: torch.Tensor, sigma: float = 5.0, lam: float = 0.5,
+                      neighbours: int = 5, source: str = "palette") -> ABBins:
+    """Bins at given ab centres (e.g. a palette's); the prior counts nearest-centre hits of ``ab``."""
+    nearest = torch.cdist(ab, centres).argmin(1)
+    counts = torch.bincount(nearest, minlength=centres.shape[0]).float() + 1e-3
+    prior = smooth_prior(centres, counts, sigma)
+    return ABBins(centres.float(), prior, rebalance_weights(prior, lam), 0.0, sigma, lam,
+                  min(neighbours, centres.shape[0]), source)
+
+
+def soft_encode(bins: ABBins, ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """ab ``(B, 2, H, W)`` -> (indices ``(B, k, H, W)`` of the k nearest bins, Gaussian weights summing to 1)."""
+    B, _, H, W = ab.shape
+    flat = ab.permute(0, 2, 3, 1).reshape(-1, 2)  # (BHW, 2)
+    d = torch.cdist(flat, bins.centres.to(ab))  # (BHW, Q)
+    dist, idx = d.topk(bins.neighbours, dim=1, largest=False)  # (BHW, k)
+    w = torch.softmax(-(dist**2) / (2 * bins.sigma**2), dim=1)
+    shape = (B, H, W, bins.neighbours)
+    return idx.view(shape).permute(0, 3, 1, 2), w.view(shape).permute(0, 3, 1, 2)
+
+
+def rebalanced_soft_ce(logits: torch.Tensor, ab: torch.Tensor, bins: ABBins, rebalance: bool = True) -> torch.Tensor:
+    """Multinomial cross-entropy against soft-encoded targets, weighted per pixel by the
+    rebalancing weight of the pixel's nearest bin. logits ``(B, Q, H, W)``, ab ``(B, 2, H, W)``."""
+    idx, w = soft_encode(bins, ab)
+    logp = F.log_softmax(logits, dim=1).gather(1, idx)  # (B, k, H, W)
+    ce = -(w * logp).sum(1)  # (B, H, W)
+    if rebalance:
+        ce = ce * bins.weights.to(ce)[idx[:, 0]]  # nearest bin's weight
+    return ce.mean()
+
+
+def annealed_mean(logits: torch.Tensor, bins: ABBins, temperature: float = DEFAULT_TEMPERATURE) -> torch.Tensor:
+    """logits ``(B, Q, H, W)`` -> ab ``(B, 2, H, W)``: mean of softmax(logits / T) over bin centres.
+    (softmax(log p / T) = softmax(logits / T).) T = 1 is the mean, T -> 0 the mode."""
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    p = torch.softmax(logits / temperature, dim=1)
+    return torch.einsum("bqhw,qc->bchw", p, bins.centres.to(p))
