@@ -29,8 +29,7 @@ METRICS = ("psnr", "ssim", "colourfulness", "cf_abs_diff")
 
 
 def _main_row(report: dict) -> dict:
-    res = report["results"]
-    return res["ab"] if "ab" in res else res["chroma"]
+    return report["results"][report["main_decoding"]]
 
 
 @torch.no_grad()
@@ -103,7 +102,7 @@ def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_r
             columns["grey"] = color.rgb_to_uint8(color.lightness_to_grey(lab[:, :1])).expand(-1, 3, -1, -1)
         out_t = model_output(model, lab[:, :1], render_size)
         name = Path(run).name
-        columns[name] = color.rgb_to_uint8(task.decode(out_t, lab[:, :1]))
+        columns[name] = color.rgb_to_uint8(task.decode(out_t, lab[:, :1], decoding=task.main_decoding))
         rows.append({
             "name": name, "run": run, "model": config["train"]["model"], "task": report["task"],
             "metrics": _main_row(report), "grey": report["results"]["grey"],
@@ -136,7 +135,7 @@ def _fmt(v: float, d: int = 2) -> str:
 
 def table_rows(summary: dict) -> list[list[str]]:
     base = next(r for r in summary["rows"] if r["name"] == summary["baseline"])
-    head = ["model", "PSNR dB (Δ)", "SSIM (Δ)", "CF (Δ)", "|CF−CF_gt| (Δ)", "params", "ImageNet",
+    head = ["model", "PSNR dB (Δ)", "SSIM (Δ)", "CF (Δ)", "CF gap to GT (Δ)", "params", "ImageNet",
             "epochs", "train min", "ms/img 224"]
     out = [head]
     for r in summary["rows"]:

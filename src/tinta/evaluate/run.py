@@ -136,6 +136,7 @@ def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None
     report = {
         "run": str(run_dir), "checkpoint": which, "model": tc["model"], "task": task.name,
         "split": split, "images": len(data), "render_size": render_size, "skipped": data.skipped, "size": list(data.size),
+        "main_decoding": task.main_decoding,
         "pretrained_encoder": config.get("pretrained_encoder", False),
         "parameters": config.get("parameters"), "results": results,
     }

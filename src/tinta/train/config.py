@@ -17,8 +17,15 @@ class TrainConfig:
     out: str = field(default="runs/default", metadata={"help": "run folder: checkpoints, config, metrics"})
     width: Optional[int] = field(default=None, metadata={"help": "model channel width (default: the model's own)"})
     head: str = field(default="auto", metadata={"help": "what is predicted per pixel: palette colour index, "
-                                                "or ab regression; auto = palette for seed-cnn/small-unet",
-                                                "choices": ("auto", "palette", "regression")})
+                                                "ab regression, or ab-bin classification (Zhang et al. 2016); "
+                                                "auto = palette for seed-cnn/small-unet, regression otherwise",
+                                                "choices": ("auto", "palette", "regression", "bins")})
+    bins: str = field(default="grid", metadata={"help": "bins head: 'grid' (size-10 ab grid, bins the training "
+                                                "data uses) or a palette JSON whose colours' a,b are the bins"})
+    bin_sigma: float = field(default=5.0, metadata={"help": "bins head: Gaussian sigma of the soft encoding (ab units)"})
+    bin_lambda: float = field(default=0.5, metadata={"help": "bins head: rebalancing mix with uniform (0 = full rebalancing)"})
+    rebalance: bool = field(default=True, metadata={"help": "bins head: weight pixels by class rebalancing"})
+    temperature: float = field(default=0.38, metadata={"help": "bins head: annealed-mean temperature for validation"})
     palette: Optional[str] = field(default=None, metadata={"help": "palette JSON (palette head); fitted on the "
                                                            "train+test pixels of --classes if not given"})
     k: int = field(default=24, metadata={"help": "palette size when the palette is fitted on the fly"})

@@ -19,7 +19,7 @@ from tinta.errors import TintaError
 from tinta.models import count_parameters, create_model
 from tinta.train import checkpoint as ckpt
 from tinta.train.config import TrainConfig
-from tinta.train.tasks import PaletteTask, RegressionTask
+from tinta.train.tasks import BinTask, PaletteTask, RegressionTask
 
 
 def resolve_device(name: str) -> torch.device:
@@ -34,9 +34,32 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def build_task(cfg: TrainConfig, run_dir: Path):
+def fit_bins_on(cfg: TrainConfig, train_set: ImageSet):
+    """ab bins from (a sample of) the training pixels: the grid cells used, or a palette's a,b."""
+    from tinta.train.bins import bins_from_centres, fit_grid_bins
+
+    g = torch.Generator().manual_seed(0)
+    idx = torch.randperm(len(train_set), generator=g)[:2000]
+    lab = batch_to_lab(train_set.get(idx.sort().values), train_set.colorspace)  # (n, 3, H, W)
+    ab = lab[:, 1:, ::2, ::2].permute(0, 2, 3, 1).reshape(-1, 2)  # every 4th pixel
+    if cfg.bins == "grid":
+        return fit_grid_bins(ab, sigma=cfg.bin_sigma, lam=cfg.bin_lambda)
+    from tinta.palette import Palette
+
+    return bins_from_centres(Palette.load(cfg.bins).ab().float(), ab, sigma=cfg.bin_sigma, lam=cfg.bin_lambda,
+                             source=f"palette {cfg.bins}")
+
+
+def build_task(cfg: TrainConfig, run_dir: Path, train_set: ImageSet):
     if cfg.resolved_head == "regression":
         return RegressionTask(cfg.loss)
+    if cfg.resolved_head == "bins":
+        from tinta.train.bins import ABBins
+
+        saved = run_dir / "bins.json"
+        bins = ABBins.load(saved) if saved.exists() else fit_bins_on(cfg, train_set)
+        bins.save(saved)
+        return BinTask(bins, (cfg.temperature,), cfg.rebalance)
     from tinta.palette import Palette, fit_palette
 
     saved = run_dir / "palette.json"
@@ -53,6 +76,10 @@ def build_task(cfg: TrainConfig, run_dir: Path):
 
 
 def task_from_run(run_dir: Path, config: dict):
+    if config["task"] == "bins":
+        from tinta.train.bins import ABBins
+
+        return BinTask(ABBins.load(run_dir / "bins.json"), (config["train"]["temperature"],), config["train"]["rebalance"])
     if config["task"] == "palette":
         from tinta.palette import Palette
 
@@ -150,7 +177,7 @@ def train(cfg: TrainConfig) -> dict:
     torch.manual_seed(cfg.seed)
 
     train_set, val_set = load_train_val(cfg)
-    task = build_task(cfg, run_dir)
+    task = build_task(cfg, run_dir, train_set)
     model = create_model(cfg.model, task.out_channels, **cfg.model_kwargs()).to(device)
     opt = torch.optim.AdamW(_param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     config = {

@@ -18,6 +18,7 @@ class RegressionTask:
     name = "regression"
     out_channels = 2
     decodings = ("ab",)
+    main_decoding = "ab"
 
     def __init__(self, loss: str = "huber"):
         if loss not in ("huber", "l1", "l2"):
@@ -49,6 +50,7 @@ class RegressionTask:
 class PaletteTask:
     name = "palette"
     decodings = ("palette", "chroma")
+    main_decoding = "chroma"
 
     def __init__(self, palette):
         self.palette = palette
@@ -90,6 +92,10 @@ class BinTask:
     @property
     def decodings(self) -> tuple[str, ...]:
         return tuple(f"T={t:g}" for t in self.temperatures)
+
+    @property
+    def main_decoding(self) -> str:
+        return self.decodings[0]
 
     def targets(self, rgb8: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
         return lab[:, 1:]  # (B, 2, H, W) ab; soft-encoded inside the loss
