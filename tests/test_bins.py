@@ -1,0 +1,68 @@
+import pytest
+import torch
+
+from tinta.train.bins import (annealed_mean, bins_from_centres, fit_grid_bins, rebalanced_soft_ce,
+                              soft_encode)
+from tinta.train.tasks import BinTask
+
+
+def _ab(n=5000, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.cat([torch.randn(n, 2, generator=g) * 8, torch.randn(n // 10, 2, generator=g) * 5 + 60])
+
+
+def test_grid_bins_keep_only_used_cells_and_rebalance():
+    bins = fit_grid_bins(_ab())
+    assert 5 < bins.q < 484
+    assert torch.allclose((bins.prior * bins.weights).sum(), torch.tensor(1.0), atol=1e-5)
+    assert torch.allclose(bins.prior.sum(), torch.tensor(1.0), atol=1e-5)
+    # rare colours weigh more than common ones
+    common = torch.cdist(torch.zeros(1, 2), bins.centres).argmin()
+    rare = torch.cdist(torch.tensor([[60.0, 60.0]]), bins.centres).argmin()
+    assert bins.weights[rare] > bins.weights[common]
+    # lambda = 1 means no rebalancing: all weights 1
+    assert torch.allclose(fit_grid_bins(_ab(), lam=1.0).weights, torch.ones(bins.q), atol=1e-5)
+
+
+def test_soft_encoding_is_a_distribution_peaked_on_the_nearest_bin():
+    bins = fit_grid_bins(_ab())
+    ab = torch.tensor([[[[3.0]], [[-4.0]]]])  # (1, 2, 1, 1)
+    idx, w = soft_encode(bins, ab)
+    assert idx.shape == (1, 5, 1, 1) and torch.allclose(w.sum(1), torch.ones(1, 1, 1))
+    nearest = torch.cdist(ab.view(1, 2), bins.centres).argmin()
+    assert idx[0, 0, 0, 0] == nearest and w[0, 0, 0, 0] == w.max()
+
+
+def test_annealed_mean_interpolates_between_mean_and_mode():
+    bins = fit_grid_bins(_ab())
+    logits = torch.randn(1, bins.q, 2, 2)
+    mode = bins.centres[logits.argmax(1)].permute(0, 3, 1, 2)
+    p = torch.softmax(logits, 1)
+    mean = torch.einsum("bqhw,qc->bchw", p, bins.centres)
+    assert torch.allclose(annealed_mean(logits, bins, 1.0), mean, atol=1e-4)
+    assert torch.allclose(annealed_mean(logits, bins, 1e-3), mode, atol=1e-2)
+    with pytest.raises(ValueError):
+        annealed_mean(logits, bins, 0.0)
+
+
+def test_loss_falls_when_logits_match_targets():
+    bins = fit_grid_bins(_ab())
+    ab = torch.randn(2, 2, 4, 4) * 8
+    idx, w = soft_encode(bins, ab)
+    good = torch.full((2, bins.q, 4, 4), -10.0).scatter(1, idx, torch.log(w) + 10)
+    assert rebalanced_soft_ce(good, ab, bins) < rebalanced_soft_ce(torch.zeros_like(good), ab, bins)
+
+
+def test_saturation_raises_colourfulness_of_bin_predictions():
+    bins = fit_grid_bins(_ab())
+    task = BinTask(bins)
+    logits = torch.randn(1, bins.q, 8, 8) * 2
+    chroma = [task.predict_ab(logits, saturation=s).norm(dim=1).mean().item() for s in (0.5, 1.0, 2.0)]
+    assert chroma[0] < chroma[1] < chroma[2]
+    assert task.predict_ab(logits, saturation=0).abs().max() == 0
+
+
+def test_palette_centres_as_bins():
+    centres = torch.tensor([[0.0, 0.0], [40.0, 40.0], [-30.0, 20.0]])
+    bins = bins_from_centres(centres, _ab())
+    assert bins.q == 3 and bins.neighbours == 3 and bins.source == "palette"
