@@ -35,6 +35,8 @@ class TrainConfig:
     epochs: int = field(default=10, metadata={"help": "training epochs"})
     batch_size: int = field(default=64, metadata={"help": "images per optimisation step"})
     lr: float = field(default=1e-3, metadata={"help": "Adam learning rate (decoder / whole model)"})
+    schedule: str = field(default="cosine", metadata={"help": "learning-rate schedule over all steps",
+                                                      "choices": ("cosine", "constant")})
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
     loss: str = field(default="huber", metadata={"help": "regression loss on ab/110", "choices": ("huber", "l1", "l2")})
     freeze_epochs: int = field(default=1, metadata={"help": "epochs a pretrained encoder stays frozen (warm-up)"})

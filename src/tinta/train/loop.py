@@ -205,6 +205,10 @@ def train(cfg: TrainConfig) -> dict:
           f"{len(train_set)} train / {len(val_set)} val images of {train_set.size}, device {device}")
 
     tr, va = Batches(train_set, device), Batches(val_set, device)
+    for group in opt.param_groups:
+        group["base_lr"] = group["lr"] if "base_lr" not in group else group["base_lr"]
+    steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
     for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
         set_encoder_frozen(model, epoch <= cfg.freeze_epochs)
         gen = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)  # resumable: depends on epoch only
@@ -212,7 +216,11 @@ def train(cfg: TrainConfig) -> dict:
         t0, loss_sum, seen = time.perf_counter(), 0.0, 0
         batches = list(iterate_batches(len(train_set), cfg.batch_size, shuffle=True, generator=gen))
         bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", leave=False, mininterval=1.0)
-        for idx in bar:
+        for i, idx in enumerate(bar):
+            step = (epoch - 1) * steps_per_epoch + i
+            factor = 0.5 * (1 + math.cos(math.pi * step / total_steps)) if cfg.schedule == "cosine" else 1.0
+            for group in opt.param_groups:
+                group["lr"] = group["base_lr"] * factor
             rgb8, lab = tr.fetch(idx, crop=cfg.crop, flip=cfg.flip, gen=gen)
             loss = task.loss(model(model_input(lab)), task.targets(rgb8, lab))
             opt.zero_grad(set_to_none=True)
