@@ -1,0 +1,96 @@
+"""Training, resume, evaluation and comparison end to end on a tiny CIFAR-style ImageFolder."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tinta.cli import main
+from tinta.errors import TintaError
+
+from helpers import photo
+
+
+@pytest.fixture
+def tiny_cifar(tmp_path):
+    root = tmp_path / "cifar"
+    for split, n in (("train", 40), ("test", 12)):
+        for cls in ("cat", "horse"):
+            d = root / split / cls
+            d.mkdir(parents=True)
+            for i in range(n // 2):
+                Image.fromarray(photo(32, 32, seed=hash((split, cls, i)) % 1000)).save(d / f"{i:04d}.png")
+    return root
+
+
+def _train(args, root, out, epochs=1, extra=()):
+    return main(["train", *args, "--dataset", "cifar10", "--data-root", str(root), "--epochs", str(epochs),
+                 "--batch-size", "8", "--out", str(out), "--val-fraction", "0.2", *extra])
+
+
+def test_palette_model_trains_evaluates_and_resumes(tiny_cifar, tmp_path, capsys):
+    run = tmp_path / "runs" / "seed"
+    assert _train(["--model", "seed-cnn", "--classes", "horse", "--k", "4"], tiny_cifar, run) == 0
+    for f in ("config.json", "palette.json", "best.safetensors", "last.safetensors", "metrics.csv", "state.json"):
+        assert (run / f).exists(), f
+    config = json.loads((run / "config.json").read_text())
+    assert config["task"] == "palette" and config["out_channels"] == 4 and config["data"]["train"] == 16
+    # a second run into the same folder without --resume is refused, not overwritten
+    assert _train(["--model", "seed-cnn", "--classes", "horse", "--k", "4"], tiny_cifar, run) == 2
+    assert "--resume" in capsys.readouterr().err
+    # resume continues from epoch 1 to 2
+    assert _train(["--model", "seed-cnn", "--classes", "horse", "--k", "4"], tiny_cifar, run, 2, ["--resume"]) == 0
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2"] and "val_accuracy" in rows[0]
+    assert json.loads((run / "state.json").read_text())["epoch"] == 2
+
+    assert main(["evaluate", "--run", str(run), "--split", "test"]) == 0
+    report = json.loads((run / "eval-test.json").read_text())
+    assert report["images"] == 6
+    res = report["results"]
+    assert {"palette", "chroma", "grey", "quantized-gt", "gt"} <= set(res)
+    assert 0 <= res["palette"]["accuracy"] <= 1
+    assert res["grey"]["colourfulness"] == 0
+    assert res["quantized-gt"]["psnr"] > res["grey"]["psnr"]  # the ceiling is above the floor
+    assert Image.open(run / "grid-test.png").size[0] > 4 * 96
+
+
+def test_same_seed_same_weights(tiny_cifar, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    args = ["--model", "small-unet", "--head", "regression", "--width", "8", "--classes", "horse"]
+    assert _train(args, tiny_cifar, a) == 0 and _train(args, tiny_cifar, b) == 0
+    assert (a / "best.safetensors").read_bytes() == (b / "best.safetensors").read_bytes()
+
+
+def test_resume_equals_uninterrupted(tiny_cifar, tmp_path):
+    """1 epoch, then --resume to 2, gives the same weights as 2 epochs in one go
+    (constant schedule: a cosine schedule depends on the planned number of epochs)."""
+    args = ["--model", "small-unet", "--head", "regression", "--width", "8", "--schedule", "constant"]
+    full, parts = tmp_path / "full", tmp_path / "parts"
+    assert _train(args, tiny_cifar, full, 2) == 0
+    assert _train(args, tiny_cifar, parts, 1) == 0
+    assert (parts / "last.safetensors").read_bytes() != (full / "last.safetensors").read_bytes()
+    assert _train(args, tiny_cifar, parts, 2, ["--resume"]) == 0
+    assert (parts / "last.safetensors").read_bytes() == (full / "last.safetensors").read_bytes()
+
+
+def test_compare_report(tiny_cifar, tmp_path, capsys):
+    a, b = tmp_path / "runs" / "reg", tmp_path / "runs" / "bins"
+    assert _train(["--model", "small-unet", "--head", "regression", "--width", "8"], tiny_cifar, a) == 0
+    assert _train(["--model", "small-unet", "--head", "bins", "--width", "8"], tiny_cifar, b) == 0
+    out = tmp_path / "report"
+    assert main(["compare", str(a), str(b), "--baseline", str(a), "--out", str(out), "--split", "test"]) == 0
+    md = (out / "report.md").read_text()
+    assert "| reg |" in md and "| bins |" in md and "grey (floor)" in md
+    for f in ("report.html", "grid.png", "psnr_vs_colourfulness.png", "report.json"):
+        assert (out / f).exists()
+    assert "Best PSNR" in capsys.readouterr().out
+
+
+def test_bad_data_root_is_one_line_error(tmp_path, capsys):
+    assert main(["train", "--model", "seed-cnn", "--data-root", str(tmp_path / "nope"), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nope" in err[0]
+    assert main(["evaluate", "--run", str(tmp_path)]) == 2
