@@ -1,0 +1,68 @@
+"""``tinta data info`` (what a data root holds) and ``tinta data download`` (official CIFAR-10)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+
+from tinta.data import DATASETS
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("data", help="inspect or download data sets",
+                       description="Inspect a data root (tinta data info) or download CIFAR-10 (tinta data download).")
+    p.set_defaults(run=lambda args: p.print_help() or 0)
+    dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
+
+    info = dsub.add_parser("info", help="count images, sizes, classes and skipped files per split",
+                           description="Load every split of a data set (decoding once, then cached) and "
+                           "print image count, size, classes and skipped files.")
+    info.add_argument("--dataset", choices=DATASETS, required=True, help="data set kind")
+    info.add_argument("--data-root", required=True, help="archive, folder or npy folder")
+    info.add_argument("--classes", nargs="+", default=None, help="class names or indices to keep (default: all)")
+    info.add_argument("--size", type=int, default=None, help="resize short side + centre crop to SIZE x SIZE")
+    info.set_defaults(run=run_info)
+
+    dl = dsub.add_parser("download", help="download the official CIFAR-10 python archive",
+                         description="Download cifar-10-python.tar.gz into --to, verified by MD5; "
+                         "then use --dataset cifar10 --data-root DIR.")
+    dl.add_argument("name", choices=("cifar10",), help="data set to download")
+    dl.add_argument("--to", required=True, help="folder to put the archive in")
+    dl.add_argument("--url", default=None, help="mirror URL (default: the official one)")
+    dl.add_argument("--md5", default=None, help="expected MD5 (default: the official archive's)")
+    dl.set_defaults(run=run_download)
+
+
+def _class_summary(labels, classes: list[str]) -> str:
+    counts = Counter(int(y) for y in labels.tolist())
+    if not counts or set(counts) == {-1}:
+        return "none (unlabelled)"
+    parts = [f"{classes[i] if 0 <= i < len(classes) else i} {n}" for i, n in sorted(counts.items())]
+    head = f"{len([i for i in counts if i >= 0])} of {len(classes)}: "
+    return head + ", ".join(parts)
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from tinta.data import check_root, dataset_splits, load_dataset
+
+    root = check_root(args.dataset, args.data_root)
+    print(f"{args.dataset} at {root}")
+    for split in dataset_splits(args.dataset, root):
+        t0 = time.perf_counter()
+        ds = load_dataset(args.dataset, root, split, classes=args.classes, size=args.size)
+        dt = time.perf_counter() - t0
+        h, w = ds.size
+        skipped = ", ".join(f"{k} {v}" for k, v in ds.skipped.items()) or "none"
+        print(f"  {split}: {len(ds)} images, {w}x{h} {ds.colorspace}, loaded in {dt:.1f} s")
+        print(f"    classes: {_class_summary(ds.labels, ds.classes)}")
+        print(f"    skipped: {skipped}")
+    return 0
+
+
+def run_download(args: argparse.Namespace) -> int:
+    from tinta.data.download import OFFICIAL_MD5, OFFICIAL_URL, download_cifar10
+
+    path = download_cifar10(args.to, url=args.url or OFFICIAL_URL, md5=args.md5 or OFFICIAL_MD5)
+    print(f"{path}: ok (use --dataset cifar10 --data-root {path.parent})")
+    return 0

@@ -1,0 +1,76 @@
+"""Fetch the official CIFAR-10 archive, verified by MD5, written atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tinta.errors import TintaError
+
+OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+OFFICIAL_MD5 = "c58f30108f718f92721af3b95e74349a"
+FILENAME = "cifar-10-python.tar.gz"
+_CHUNK = 1 << 20
+
+
+def md5sum(path: Path) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def download_cifar10(to_dir: str | Path, url: str = OFFICIAL_URL, md5: str = OFFICIAL_MD5,
+                     timeout: float = 60.0, quiet: bool = False) -> Path:
+    """Download ``url`` to ``to_dir/cifar-10-python.tar.gz`` and return that path.
+
+    The data streams to a temporary name in ``to_dir`` and is renamed only once complete
+    and its MD5 matches; on a network error or a mismatch the temporary file is deleted
+    and :class:`TintaError` raised. An existing file with the right MD5 is kept as is."""
+    to_dir = Path(to_dir)
+    final = to_dir / FILENAME
+    md5 = md5.lower()
+    if final.is_file() and md5sum(final) == md5:
+        if not quiet:
+            print(f"{final} already present (md5 ok)", file=sys.stderr)
+        return final
+    try:
+        to_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TintaError(f"cannot create {to_dir}: {e}") from e
+    tmp = to_dir / f".{FILENAME}.part{os.getpid()}"
+    h, got = hashlib.md5(), 0
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, "wb") as f:
+            total = int(r.headers.get("Content-Length") or 0)
+            for chunk in iter(lambda: r.read(_CHUNK), b""):
+                f.write(chunk)
+                h.update(chunk)
+                got += len(chunk)
+                if not quiet and sys.stderr.isatty():
+                    pct = f" ({100 * got / total:.0f}%)" if total else ""
+                    print(f"\r{got / 1e6:.1f} MB{pct}", end="", file=sys.stderr, flush=True)
+        if total and got != total:
+            raise TintaError(f"download of {url} incomplete: {got} of {total} bytes")
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, urllib.error.HTTPError):
+            reason = f"HTTP {e.code} {e.reason}"
+        else:
+            reason = getattr(e, "reason", None) or e
+        raise TintaError(f"download of {url} failed: {reason}") from e
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if not quiet and sys.stderr.isatty():
+        print(file=sys.stderr)
+    if h.hexdigest() != md5:
+        tmp.unlink(missing_ok=True)
+        raise TintaError(f"download of {url} has md5 {h.hexdigest()}, expected {md5}; nothing was saved")
+    os.replace(tmp, final)
+    return final
