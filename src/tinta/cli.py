@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "models": "tinta.models_cli",
     "export": "tinta.export_cli",
     "demo": "tinta.demo_cli",
+    "palette": "tinta.palette_cli",
 }
 
 
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else None
     if not getattr(args, "run", None):
         parser.print_help()
         return 0 if args.command is None else 2

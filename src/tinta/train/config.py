@@ -47,6 +47,10 @@ class TrainConfig:
     seed: int = field(default=0, metadata={"help": "seed for initialisation, shuffling and augmentation"})
     threads: Optional[int] = field(default=None, metadata={"help": "torch CPU threads (default: torch's choice)"})
     device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or mps"})
+    amp: str = field(default="off", metadata={"help": "mixed precision: bf16 (CPU/CUDA) or fp16 (CUDA)",
+                                              "choices": ("off", "bf16", "fp16")})
+    channels_last: bool = field(default=False, metadata={"help": "channels-last memory format"})
+    compile: bool = field(default=False, metadata={"help": "torch.compile the model"})
     resume: bool = field(default=False, metadata={"help": "continue the run in --out from its last checkpoint"})
 
     @property

@@ -3,6 +3,7 @@ Adam(W), validation every epoch, best/last safetensors checkpoints, deterministi
 
 from __future__ import annotations
 
+import contextlib
 import math
 import shutil
 import time
@@ -14,10 +15,12 @@ import torch.nn as nn
 from tqdm import tqdm
 
 from tinta import color
-from tinta.data.base import ImageSet, batch_to_lab, holdout_split, iterate_batches, random_crop_flip
+from tinta.data.base import ImageSet, batch_to_lab, holdout_split, random_crop_flip
 from tinta.errors import TintaError
 from tinta.models import count_parameters, create_model
 from tinta.train import checkpoint as ckpt
+from tinta.train import distributed
+from tinta.train.distributed import Dist, all_reduce_sum, shard_indices
 from tinta.train.config import TrainConfig
 from tinta.train.tasks import BinTask, PaletteTask, RegressionTask
 
@@ -57,13 +60,15 @@ def build_task(cfg: TrainConfig, run_dir: Path, train_set: ImageSet):
         from tinta.train.bins import ABBins
 
         saved = run_dir / "bins.json"
-        bins = ABBins.load(saved) if saved.exists() else fit_bins_on(cfg, train_set)
+        if saved.exists():  # resumed run, or written by rank 0 of a distributed run
+            return BinTask(ABBins.load(saved), (cfg.temperature,), cfg.rebalance)
+        bins = fit_bins_on(cfg, train_set)
         bins.save(saved)
         return BinTask(bins, (cfg.temperature,), cfg.rebalance)
     from tinta.palette import Palette, fit_palette
 
     saved = run_dir / "palette.json"
-    if cfg.resume and saved.exists():
+    if saved.exists():  # resumed run, or written by rank 0 of a distributed run
         palette = Palette.load(saved)
     elif cfg.palette:
         palette = Palette.load(cfg.palette)
@@ -127,25 +132,28 @@ def set_encoder_frozen(model: nn.Module, frozen: bool) -> None:
 
 
 @torch.no_grad()
-def validate(model: nn.Module, task, batches: Batches, batch_size: int) -> dict[str, float]:
+def validate(model: nn.Module, task, batches: Batches, batch_size: int, d: Dist = Dist()) -> dict[str, float]:
+    """Validation metrics over the whole validation set (each rank scores its share; sums all-reduced)."""
     model.eval()
-    total, n, stats = 0.0, 0, {}
-    sq_err, count = 0.0, 0
-    for idx in iterate_batches(len(batches.data), batch_size, shuffle=False):
+    sums = {"loss": 0.0, "images": 0.0, "log10_mse": 0.0}
+    mine = shard_indices(len(batches.data), d)
+    for start in range(0, len(mine), batch_size):
+        idx = mine[start : start + batch_size]
         rgb8, lab = batches.fetch(idx)
         out = model(model_input(lab))
-        total += float(task.loss(out, task.targets(rgb8, lab))) * len(idx)
-        n += len(idx)
-        for k, v in task.batch_stats(out, task.targets(rgb8, lab)).items():
-            stats[k] = stats.get(k, 0.0) + v
-        pred = color.rgb_to_uint8(task.decode(out, lab[:, :1])).float()
-        sq_err += float(((pred - rgb8.float()) ** 2).mean((1, 2, 3)).clamp(min=1e-10).log10().sum())
-        count += len(idx)
-    result = {"val_loss": total / max(n, 1)}
+        target = task.targets(rgb8, lab)
+        sums["loss"] += float(task.loss(out, target)) * len(idx)
+        sums["images"] += len(idx)
+        for k, v in task.batch_stats(out, target).items():
+            sums[k] = sums.get(k, 0.0) + v
+        pred = color.rgb_to_uint8(task.decode(out, lab[:, :1], decoding=task.main_decoding)).float()
+        sums["log10_mse"] += float(((pred - rgb8.float()) ** 2).mean((1, 2, 3)).clamp(min=1e-10).log10().sum())
+    sums = all_reduce_sum(d, sums, batches.device)
+    n = max(sums["images"], 1)
     # mean over images of PSNR = 10 log10(255^2 / MSE)
-    result["val_psnr"] = 10 * math.log10(255**2) - 10 * sq_err / max(count, 1)
-    if "correct" in stats:
-        result["val_accuracy"] = stats["correct"] / stats["pixels"]
+    result = {"val_loss": sums["loss"] / n, "val_psnr": 10 * math.log10(255**2) - 10 * sums["log10_mse"] / n}
+    if "correct" in sums:
+        result["val_accuracy"] = sums["correct"] / sums["pixels"]
     return result
 
 
@@ -164,21 +172,55 @@ def load_train_val(cfg: TrainConfig) -> tuple[ImageSet, ImageSet]:
 
 
 def train(cfg: TrainConfig) -> dict:
-    """Train ``cfg.model``; returns the final summary (also in ``<out>/state.json``)."""
+    """Train ``cfg.model``; returns the final summary (also in ``<out>/state.json``).
+    Under torchrun every process calls this; they train one DDP model together."""
+    d = distributed.setup(cfg.device)
+    try:
+        return _train(cfg, d)
+    finally:
+        distributed.teardown(d)
+
+
+def _autocast(cfg: TrainConfig, device: torch.device):
+    if cfg.amp == "off":
+        return contextlib.nullcontext()
+    if cfg.amp == "fp16" and device.type != "cuda":
+        raise TintaError("--amp fp16 needs CUDA; use --amp bf16 on CPU")
+    return torch.autocast(device.type, dtype=torch.bfloat16 if cfg.amp == "bf16" else torch.float16)
+
+
+def _wrap(model: nn.Module, d: Dist, device: torch.device) -> nn.Module:
+    if not d.enabled:
+        return model
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    return DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def _train(cfg: TrainConfig, d: Dist) -> dict:
     run_dir = Path(cfg.out)
     if run_dir.exists() and (run_dir / "state.json").exists() and not cfg.resume:
         raise TintaError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
     if cfg.resume and not (run_dir / "state.json").exists():
         raise TintaError(f"--resume: no run to continue in {run_dir}")
-    run_dir.mkdir(parents=True, exist_ok=True)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = resolve_device(cfg.device)
+    if device.type == "cuda" and d.enabled:
+        device = torch.device("cuda", d.local_rank)
     torch.manual_seed(cfg.seed)
+    say = print if d.is_main else (lambda *a, **k: None)
 
     train_set, val_set = load_train_val(cfg)
-    task = build_task(cfg, run_dir, train_set)
+    if d.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        task = build_task(cfg, run_dir, train_set)  # fits and saves a palette / bins when needed
+    distributed.barrier(d)
+    if not d.is_main:
+        task = build_task(cfg, run_dir, train_set)  # reads what rank 0 saved
     model = create_model(cfg.model, task.out_channels, **cfg.model_kwargs()).to(device)
+    memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    model = model.to(memory_format=memory_format)
     opt = torch.optim.AdamW(_param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     config = {
         "train": cfg.to_dict(),
@@ -192,58 +234,79 @@ def train(cfg: TrainConfig) -> dict:
             "encoder_batchnorm": "eval mode (ImageNet statistics kept)" if getattr(model, "freeze_bn", False) else "trained",
         },
         "data": {"train": len(train_set), "val": len(val_set), "skipped": train_set.skipped, "size": list(train_set.size)},
+        "processes": d.world_size,
+        "device": str(device),
     }
     state = {"epoch": 0, "best_val_loss": float("inf"), "train_seconds": 0.0}
     if cfg.resume:
         state = ckpt.read_json(run_dir / "state.json")
         ckpt.load_weights(model, run_dir / "last.safetensors")
         ckpt.load_optimizer(opt, run_dir / "optimizer.pt")
-        print(f"resuming {run_dir} after epoch {state['epoch']}")
-    ckpt.write_json(run_dir / "config.json", config)
-    log = ckpt.MetricsLog(run_dir / "metrics.csv", keep_until_epoch=state["epoch"])
-    print(f"{cfg.model}: {config['parameters']:,} parameters, task {task.name}, "
-          f"{len(train_set)} train / {len(val_set)} val images of {train_set.size}, device {device}")
+        say(f"resuming {run_dir} after epoch {state['epoch']}")
+    log = None
+    if d.is_main:
+        ckpt.write_json(run_dir / "config.json", config)
+        log = ckpt.MetricsLog(run_dir / "metrics.csv", keep_until_epoch=state["epoch"])
+    say(f"{cfg.model}: {config['parameters']:,} parameters, task {task.name}, {len(train_set)} train / "
+        f"{len(val_set)} val images of {train_set.size}, device {device}, {d.world_size} process(es)")
 
     tr, va = Batches(train_set, device), Batches(val_set, device)
     for group in opt.param_groups:
-        group["base_lr"] = group["lr"] if "base_lr" not in group else group["base_lr"]
-    steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
+        group.setdefault("base_lr", group["lr"])
+    steps_per_epoch = sum(1 for _ in distributed.epoch_batches(len(train_set), cfg.batch_size, d, cfg.seed, 0))
     total_steps = steps_per_epoch * cfg.epochs
+    scaler = torch.amp.GradScaler(device.type, enabled=cfg.amp == "fp16")
+    net, frozen = None, None
     for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
-        set_encoder_frozen(model, epoch <= cfg.freeze_epochs)
-        gen = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)  # resumable: depends on epoch only
+        if frozen != (epoch <= cfg.freeze_epochs) or net is None:
+            frozen = epoch <= cfg.freeze_epochs
+            set_encoder_frozen(model, frozen)
+            net = _wrap(model, d, device)  # DDP must see which parameters train
+            if cfg.compile:
+                net = torch.compile(net)
+        # augmentation randomness depends on (seed, epoch, rank) only, so resumed runs repeat it
+        gen = torch.Generator().manual_seed((cfg.seed * 1000 + epoch) * 1000 + d.rank)
         model.train()
-        t0, loss_sum, seen = time.perf_counter(), 0.0, 0
-        batches = list(iterate_batches(len(train_set), cfg.batch_size, shuffle=True, generator=gen))
-        bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", leave=False, mininterval=1.0)
+        t0, sums = time.perf_counter(), {"loss": 0.0, "images": 0.0}
+        batches = list(distributed.epoch_batches(len(train_set), cfg.batch_size, d, cfg.seed, epoch))
+        bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", leave=False, mininterval=1.0, disable=not d.is_main)
         for i, idx in enumerate(bar):
             step = (epoch - 1) * steps_per_epoch + i
             factor = 0.5 * (1 + math.cos(math.pi * step / total_steps)) if cfg.schedule == "cosine" else 1.0
             for group in opt.param_groups:
                 group["lr"] = group["base_lr"] * factor
             rgb8, lab = tr.fetch(idx, crop=cfg.crop, flip=cfg.flip, gen=gen)
-            loss = task.loss(model(model_input(lab)), task.targets(rgb8, lab))
+            x = model_input(lab).contiguous(memory_format=memory_format)
+            with _autocast(cfg, device):
+                out = net(x)
+            loss = task.loss(out.float(), task.targets(rgb8, lab))
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.item() * len(idx)
-            seen += len(idx)
-            bar.set_postfix(loss=f"{loss_sum / seen:.4f}")
+            scaler.scale(loss).backward()  # under DDP: gradients all-reduced (averaged) across processes here
+            scaler.step(opt)
+            scaler.update()
+            sums["loss"] += loss.item() * len(idx)
+            sums["images"] += len(idx)
+            bar.set_postfix(loss=f"{sums['loss'] / sums['images']:.4f}")
         seconds = time.perf_counter() - t0
-        val = validate(model, task, va, cfg.batch_size)
+        sums = all_reduce_sum(d, sums, device)
+        val = validate(model, task, va, cfg.batch_size, d)
         state["train_seconds"] += seconds
-        row = {"epoch": epoch, "train_loss": loss_sum / max(seen, 1), **val, "epoch_seconds": round(seconds, 2)}
-        log.append(row)
-        print(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
-        ckpt.save_weights(model, run_dir / "last.safetensors")
-        if val["val_loss"] < state["best_val_loss"]:
-            state["best_val_loss"], state["best_epoch"] = val["val_loss"], epoch
-            shutil.copyfile(run_dir / "last.safetensors", run_dir / ".best.tmp")
-            (run_dir / ".best.tmp").replace(run_dir / "best.safetensors")
-        ckpt.save_optimizer(opt, run_dir / "optimizer.pt")
+        row = {"epoch": epoch, "train_loss": sums["loss"] / max(sums["images"], 1), **val,
+               "epoch_seconds": round(seconds, 2), "images_per_second": round(sums["images"] / seconds, 1)}
+        say(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+        if d.is_main:
+            log.append(row)
+            ckpt.save_weights(model, run_dir / "last.safetensors")
+            if val["val_loss"] < state["best_val_loss"]:
+                state["best_val_loss"], state["best_epoch"] = val["val_loss"], epoch
+                shutil.copyfile(run_dir / "last.safetensors", run_dir / ".best.tmp")
+                (run_dir / ".best.tmp").replace(run_dir / "best.safetensors")
+            ckpt.save_optimizer(opt, run_dir / "optimizer.pt")
         state["epoch"] = epoch
         state["last"] = row
-        ckpt.write_json(run_dir / "state.json", state)
+        if d.is_main:
+            ckpt.write_json(run_dir / "state.json", state)
+        distributed.barrier(d)
     return state
 
 
