@@ -96,3 +96,12 @@ def test_errors(tmp_path, rgb):
     np.save(good / "ab" / "ab2.npy", np.zeros((10, H, W, 2), np.float32))
     with pytest.raises(TintaError, match="expected uint8"):
         load_lab_npy(good, "val")
+
+
+def test_subset_of_lab_npy_stays_lazy(tmp_path, rgb):
+    root = tmp_path / "kaggle"
+    write_lab_npy(root, rgb)
+    ds = load_dataset("lab-npy", root, "train")
+    sub = ds.subset([0, 2, 3])
+    assert isinstance(sub.images, LabNpyImages) and len(sub) == 3
+    assert torch.equal(sub.get([1]), ds.get([2]))

@@ -59,9 +59,11 @@ class ImageSet:
         return torch.from_numpy(out)
 
     def subset(self, idx: torch.Tensor, split: str | None = None) -> "ImageSet":
+        """The images at ``idx``; lazy sources (memory-mapped npy files) stay lazy."""
         idx = torch.as_tensor(idx, dtype=torch.long)
+        lazy = hasattr(self.images, "take_rows")
         return ImageSet(
-            images=self.get(idx),
+            images=self.images.take_rows(idx.numpy()) if lazy else self.get(idx),
             labels=self.labels[idx],
             classes=self.classes,
             split=split or self.split,

@@ -44,6 +44,10 @@ class LabNpyImages:
     def __len__(self) -> int:
         return self.shape[0]
 
+    def take_rows(self, idx: np.ndarray) -> "LabNpyImages":
+        """A lazy view of rows ``idx`` (nothing is read)."""
+        return LabNpyImages(self.grey, self.abs, self.index[np.asarray(idx, dtype=np.int64)])
+
     def __getitem__(self, key) -> np.ndarray:
         if isinstance(key, (int, np.integer)):
             return self[np.array([key])][0]
