@@ -68,7 +68,7 @@ def test_splits_and_lazy_gather(tmp_path, rgb):
     assert np.array_equal(tr.images[2:5], lab8[idx["train"][2:5]])
     assert np.array_equal(np.asarray(sets["val"].images), lab8[idx["val"]])
     sub = tr.subset(torch.tensor([1, 2]))
-    assert torch.equal(sub.images, torch.from_numpy(lab8[idx["train"][[1, 2]]]))
+    assert torch.equal(sub.get([0, 1]), torch.from_numpy(lab8[idx["train"][[1, 2]]]))
     lab = batch_to_lab(batch, tr.colorspace)
     assert torch.allclose(lab, color.opencv8_to_lab(batch))
     with pytest.raises(IndexError):
