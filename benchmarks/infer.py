@@ -1,0 +1,114 @@
+"""Inference speed of a shipped tinta model, measured side by side in one run:
+
+- ms per 224x224 image at batch 1 and 16, PyTorch and ONNX Runtime, 2 CPU threads;
+- the same input through the ECCV16 network (Zhang et al. 2016), the reference a user
+  would otherwise pick (random weights: the architecture sets the cost);
+- seconds per 1-megapixel photo end to end (decode, colourize, encode);
+- peak RSS of a process colourizing a 24-megapixel photo.
+
+    python benchmarks/infer.py [--model default] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).parent))
+from eccv16 import ECCV16  # noqa: E402
+
+from tinta.infer import load_model  # noqa: E402
+
+GOALS = {"ms_224_b1": 50.0, "s_per_mp": 0.5, "rss_24mp_mb": 1024.0, "eccv16_ratio": 30.0}
+
+
+def timeit(fn, repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def photo(w: int, h: int) -> Image.Image:
+    """A grey photo of the requested size: a bundled example, resized."""
+    from tinta.demo_cli import EXAMPLES
+
+    return Image.open(EXAMPLES / "astronaut.jpg").convert("L").resize((w, h), Image.BICUBIC)
+
+
+def rss_child(model: str, path: Path, out: Path) -> float:
+    """Peak RSS (MB) of a fresh process that colourizes ``path``."""
+    code = (f"import resource, tinta; c = tinta.load_model({model!r}); c({str(path)!r}).save({str(out)!r}); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(r.stdout.strip().splitlines()[-1]) / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="default")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=10)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    c = load_model(args.model, render_size=None)
+    rows = {}
+    with torch.no_grad():
+        for b in (1, 16):
+            x = torch.rand(b, 1, 224, 224)
+            rows[f"tinta torch b{b}"] = timeit(lambda: c.model(x), args.repeats if b == 1 else 3) / b * 1000
+        eccv = ECCV16().eval()
+        x1 = torch.rand(1, 1, 224, 224)
+        rows["ECCV16 torch b1"] = timeit(lambda: eccv(x1), 3) * 1000
+    try:
+        from tinta.export import OnnxModel, export_onnx
+
+        tmp = Path(tempfile.mkdtemp())
+        onnx = OnnxModel(export_onnx(c, tmp / "m.onnx"), threads=args.threads)
+        for b in (1, 16):
+            x = torch.rand(b, 1, 224, 224)
+            rows[f"tinta onnx b{b}"] = timeit(lambda: onnx(x), args.repeats if b == 1 else 3) / b * 1000
+    except Exception as e:  # onnxruntime is an optional extra
+        print(f"(ONNX Runtime skipped: {e})")
+
+    tmp = Path(tempfile.mkdtemp())
+    p1 = tmp / "1mp.jpg"
+    photo(1224, 816).save(p1, quality=90)  # 1.0 megapixels
+    c_full = load_model(args.model)  # the model's own render size
+    s_per_mp = timeit(lambda: c_full(p1).save(tmp / "1mp_out.jpg", quality=90), 3)
+    p24 = tmp / "24mp.jpg"
+    photo(6000, 4000).save(p24, quality=90)
+    rss = rss_child(args.model, p24, tmp / "24mp_out.jpg")
+
+    print(f"\ntinta inference, model {args.model!r} ({sum(p.numel() for p in c.model.parameters()) / 1e6:.2f}M "
+          f"params); {platform.processor() or platform.machine()}, {args.threads} threads, torch {torch.__version__}")
+    print(f"{'measurement':<28}{'value':>12}")
+    for k, v in rows.items():
+        print(f"{k + ' (ms/img 224)':<28}{v:>12.1f}")
+    print(f"{'1 MP photo end to end (s)':<28}{s_per_mp:>12.3f}")
+    print(f"{'24 MP photo peak RSS (MB)':<28}{rss:>12.0f}")
+    ratio = rows["ECCV16 torch b1"] / rows["tinta torch b1"]
+    print(f"\nECCV16 / tinta at batch 1: {ratio:.1f}x faster (goal >= {GOALS['eccv16_ratio']:.0f}x)")
+    if "tinta onnx b1" in rows:
+        print(f"torch / onnx at batch 1: {rows['tinta torch b1'] / rows['tinta onnx b1']:.2f}x")
+    print(f"goals: <= {GOALS['ms_224_b1']:.0f} ms/img at batch 1: "
+          f"{'met' if min(rows['tinta torch b1'], rows.get('tinta onnx b1', 1e9)) <= GOALS['ms_224_b1'] else 'NOT met'}; "
+          f"<= {GOALS['s_per_mp']} s per MP: {'met' if s_per_mp <= GOALS['s_per_mp'] else 'NOT met'}; "
+          f"24 MP under {GOALS['rss_24mp_mb']:.0f} MB: {'met' if rss <= GOALS['rss_24mp_mb'] else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
