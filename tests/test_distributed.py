@@ -84,3 +84,23 @@ def test_shards_partition_the_inputs(tmp_path):
     for bad in ("4/4", "x", "1/0"):
         with pytest.raises(TintaError):
             parse_shard(bad)
+
+
+def test_sharded_colorize_writes_a_merged_summary(tmp_path, capsys):
+    import json
+
+    from tinta.cli import main
+
+    from helpers import make_run
+
+    for i in range(5):
+        Image.fromarray(photo(16, 16, seed=i)).save(tmp_path / f"{i}.png")
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    run = make_run(tmp_path / "run")
+    out = tmp_path / "out"
+    rcs = [main(["colorize", *[str(p) for p in sorted(tmp_path.glob("*.png"))], "-o", str(out),
+                 "--checkpoint", str(run), "--shard", f"{i}/3"]) for i in range(3)]
+    assert sorted(rcs) == [0, 0, 1]  # exactly one shard holds the bad file
+    merged = json.loads((out / "tinta-summary.json").read_text())
+    assert merged["done"] == 5 and merged["failed"] == 1 and merged["shards"] == 3
+    assert "all 3 shards finished" in capsys.readouterr().out

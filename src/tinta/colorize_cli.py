@@ -135,5 +135,32 @@ def run(args: argparse.Namespace) -> int:
     for n in notes:
         print(f"  note: {n}")
     if args.summary:
-        Path(args.summary).write_text(json.dumps(summary, indent=2) + "\n")
+        _write_json(Path(args.summary), summary)
+    if shard_n > 1:
+        merged = merge_shard_summaries(out_dir, summary, shard_i, shard_n)
+        if merged:
+            print(f"all {shard_n} shards finished: {merged['done']} done, {merged['failed']} failed "
+                  f"(merged summary {out_dir / 'tinta-summary.json'})")
     return 1 if failed else 0
+
+
+def _write_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(obj, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def merge_shard_summaries(out_dir: Path, summary: dict, i: int, n: int) -> dict | None:
+    """Write this shard's summary into OUTDIR; the shard that completes the set writes the
+    merged ``tinta-summary.json`` and returns it."""
+    _write_json(out_dir / f"tinta-summary.shard-{i}-of-{n}.json", summary)
+    parts = [out_dir / f"tinta-summary.shard-{k}-of-{n}.json" for k in range(n)]
+    if not all(p.exists() for p in parts):
+        return None
+    loaded = [json.loads(p.read_text()) for p in parts]
+    merged = {"model": summary["model"], "shards": n, "done": sum(x["done"] for x in loaded),
+              "failed": sum(x["failed"] for x in loaded),
+              "failures": [f for x in loaded for f in x["failures"]], "notes": [m for x in loaded for m in x["notes"]]}
+    _write_json(out_dir / "tinta-summary.json", merged)
+    return merged
