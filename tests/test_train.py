@@ -88,6 +88,17 @@ def test_compare_report(tiny_cifar, tmp_path, capsys):
         assert (out / f).exists()
     assert "Best PSNR" in capsys.readouterr().out
 
+    # a temperature sweep: one row per T for the bins run; lower T = more vivid
+    out2 = tmp_path / "sweep"
+    assert main(["compare", str(b), "--baseline", str(a), "--out", str(out2), "--split", "test",
+                 "--temperatures", "1", "0.38", "0.1"]) == 0
+    summary = json.loads((out2 / "report.json").read_text())
+    names = [r["name"] for r in summary["rows"]]
+    assert names == ["reg", "bins T=1", "bins T=0.38", "bins T=0.1"]
+    cf = [r["metrics"]["colourfulness"] for r in summary["rows"][1:]]
+    assert cf[0] <= cf[1] <= cf[2]
+    assert json.loads((b / "eval-test.json").read_text())["decodings"] == ["T=1", "T=0.38", "T=0.1"]
+
 
 def test_bad_data_root_is_one_line_error(tmp_path, capsys):
     assert main(["train", "--model", "seed-cnn", "--data-root", str(tmp_path / "nope"), "--out", str(tmp_path / "r")]) == 2

@@ -101,7 +101,7 @@ class Colorizer:
 
 def load_model(name_or_path: str = "default", render_size: int | None = -1) -> Colorizer:
     """A :class:`Colorizer` from a shipped weight name (``tinta models``) or a run folder.
-    ``render_size=-1`` uses the model's own (shipped weights record theirs; runs: 224)."""
+    ``render_size=-1`` uses the model's own (shipped weights record theirs; runs: the size they trained at)."""
     from pathlib import Path
 
     from tinta.pretrained import load_pretrained, registry
@@ -110,7 +110,8 @@ def load_model(name_or_path: str = "default", render_size: int | None = -1) -> C
         from tinta.train.loop import load_run
 
         model, task, config = load_run(name_or_path)
-        native = config["data"]["size"][0] if config["task"] == "palette" else 224
+        tc = config["train"]
+        native = tc.get("crop") or tc.get("size") or min(config["data"]["size"])
         return Colorizer(model, task, native if render_size == -1 else render_size, str(name_or_path))
     if name_or_path not in registry() and ("/" in name_or_path or name_or_path.startswith(".")):
         from tinta.errors import TintaError

@@ -353,11 +353,27 @@ class Palette:
     def ab(self) -> torch.Tensor:  # (K, 2) float32 a, b of the centres, for chroma-only decoding
         return self.lab[:, 1:].float()
 
+    def to_dict(self) -> dict:
+        """JSON-ready dict (what :meth:`save` writes and model files embed)."""
+        return {"format": "tinta-palette", "version": 1,
+                **asdict(self), "rgb": self.rgb.tolist(), "lab": self.lab.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Palette":
+        """Inverse of :meth:`to_dict`; ValueError when ``d`` is not a valid palette."""
+        d = dict(d)
+        if d.pop("format", None) != "tinta-palette" or d.pop("version", None) != 1:
+            raise ValueError("not a tinta palette (version 1)")
+        p = cls(**{**d, **{c: torch.tensor(d[c], dtype=torch.float64) for c in ("rgb", "lab")}})
+        if p.rgb.shape != (p.k, 3) or p.lab.shape != (p.k, 3) or p.space not in SPACES:
+            raise ValueError(f"expected k={p.k} colours in rgb/lab and space in {SPACES}")
+        return p
+
     def save(self, path: str | Path) -> Path:  # JSON, written to a temporary name, then renamed
-        path, d = Path(path), {**asdict(self), "rgb": self.rgb.tolist(), "lab": self.lab.tolist()}
+        path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        tmp.write_text(json.dumps({"format": "tinta-palette", "version": 1, **d}, indent=1))
+        tmp.write_text(json.dumps(self.to_dict(), indent=1))
         os.replace(tmp, path)
         return path
 
@@ -368,15 +384,9 @@ class Palette:
         if not path.is_file():
             raise TintaError(f"palette file not found: {path}")
         try:
-            d = json.loads(path.read_text())
-            if d.pop("format", None) != "tinta-palette" or d.pop("version", None) != 1:
-                raise ValueError("not a tinta palette (version 1)")
-            p = cls(**{**d, **{c: torch.tensor(d[c], dtype=torch.float64) for c in ("rgb", "lab")}})
-            if p.rgb.shape != (p.k, 3) or p.lab.shape != (p.k, 3) or p.space not in SPACES:
-                raise ValueError(f"expected k={p.k} colours in rgb/lab and space in {SPACES}")
+            return cls.from_dict(json.loads(path.read_text()))
         except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as e:
             raise TintaError(f"invalid palette file {path}: {e}") from None
-        return p
 
 
 def fit_palette(dataset: str, root: str | Path, classes: list[str] | None = None, k: int = 24,

@@ -30,10 +30,11 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def registry() -> dict[str, dict]:
-    if not REGISTRY_FILE.exists():
+def registry(weights_dir: Path = WEIGHTS_DIR) -> dict[str, dict]:
+    file = Path(weights_dir) / "registry.json"
+    if not file.exists():
         return {}
-    return json.loads(REGISTRY_FILE.read_text())
+    return json.loads(file.read_text())
 
 
 def _task_from_entry(entry: dict):
@@ -43,22 +44,29 @@ def _task_from_entry(entry: dict):
         from tinta.palette import Palette
 
         return PaletteTask(Palette.from_dict(entry["palette"]))
+    if entry["task"] == "bins":
+        from tinta.train.bins import ABBins
+        from tinta.train.tasks import BinTask
+
+        return BinTask(ABBins.from_dict(entry["bins"]), (entry["temperature"],), entry.get("rebalance", True))
     return RegressionTask(entry.get("loss", "huber"))
 
 
-def load_pretrained(name: str):
+def load_pretrained(name: str, weights_dir: Path = WEIGHTS_DIR):
     """(model in eval mode, task, registry entry) for a shipped weight name."""
-    reg = registry()
+    reg = registry(weights_dir)
     if name not in reg:
         raise TintaError(f"no shipped weights named {name!r}; available: {', '.join(sorted(reg)) or 'none'}")
     entry = reg[name]
-    path = WEIGHTS_DIR / entry["file"]
+    path = Path(weights_dir) / entry["file"]
     if not path.is_file():
         raise TintaError(f"{path}: shipped weights missing from the installation")
     if sha256_file(path) != entry["sha256"]:
         raise TintaError(f"{path}: sha256 mismatch; the file is damaged")
     task = _task_from_entry(entry)
     kwargs = {"imagenet": False} if entry["architecture"] in ("resnet", "unet") else {}
+    if entry.get("width"):
+        kwargs["width"] = entry["width"]
     model = create_model(entry["architecture"], task.out_channels, **kwargs)
     ckpt.load_weights(model, path)
     return model.eval(), task, entry
@@ -82,6 +90,7 @@ def package_run(run_dir: str | Path, name: str, description: str, render_size: i
         "task": task.name,
         "loss": config["train"]["loss"],
         "render_size": render_size,
+        "width": config["train"].get("width"),
         "description": description,
         "data": f"{config['train']['dataset']}: {config['train']['data_root']} classes={list(config['train']['classes']) or 'all'}",
         "metrics": metrics,
@@ -89,6 +98,9 @@ def package_run(run_dir: str | Path, name: str, description: str, render_size: i
     }
     if task.name == "palette":
         entry["palette"] = task.palette.to_dict()
+    if task.name == "bins":
+        entry["bins"], entry["temperature"] = task.bins.to_dict(), task.temperatures[0]
+        entry["rebalance"] = task.rebalance
     (weights_dir / f"{name}.md").write_text(card)
     reg_file = weights_dir / "registry.json"
     reg = json.loads(reg_file.read_text()) if reg_file.exists() else {}

@@ -16,22 +16,42 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which weights")
     p.add_argument("--batch-size", type=int, default=64, help="images per forward pass")
     p.add_argument("--max-images", type=int, default=None, help="score only the first N images")
-    p.add_argument("--render-size", type=int, default=None,
-                   help="run the model at this short side and upsample its output (default: full size)")
+    add_size_options(p)
+    p.add_argument("--no-semantic", dest="semantic", action="store_false",
+                   help="skip the ImageNet top-1 test (run by default on WordNet-id classes such as Imagenette)")
     p.set_defaults(run=run)
+
+
+def _sizes(text: str) -> int:
+    v = int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return v
+
+
+def add_size_options(p: argparse.ArgumentParser) -> None:
+    """--size, --render-size, --temperatures (shared with `tinta compare`)."""
+    p.add_argument("--size", type=_sizes, default=None,
+                   help="resize the images to this short side and centre-crop (default: as they are)")
+    p.add_argument("--render-size", type=_sizes, default=-1,
+                   help="short side the model runs at, its output upsampled to the full image "
+                   "(default: the size the run trained at; 0: the full image)")
+    p.add_argument("--temperatures", type=float, nargs="+", default=None,
+                   help="bins models: annealed-mean temperatures to decode at (default: the run's own)")
 
 
 def format_results(report: dict) -> str:
     lines = [f"{report['model']} ({report['task']}) on {report['split']}: {report['images']} images"
              + (f", skipped {report['skipped']}" if any(report["skipped"].values()) else "")]
     res = report["results"]
-    keys = ["accuracy", "psnr", "ssim", "colourfulness", "cf_abs_diff"]
+    keys = ["accuracy", "psnr", "ssim", "colourfulness", "cf_abs_diff"] + (["top1"] if "top1" in res["gt"] else [])
     lines.append(f"{'decoding':<14}" + "".join(f"{k:>15}" for k in keys))
     for name, vals in res.items():
         if isinstance(vals, dict) and name != "gt":
             lines.append(f"{name:<14}" + "".join(f"{vals[k]:>15.4f}" if k in vals else f"{'-':>15}" for k in keys))
     lines.append(f"ground-truth colourfulness {res['gt']['colourfulness']:.2f}; "
-                 f"model {res['model_ms_per_image']:.2f} ms/image")
+                 + (f"ground-truth top-1 {res['gt']['top1']:.4f}; " if "top1" in res["gt"] else "")
+                 + f"model {res['model_ms_per_image']:.2f} ms/image")
     return "\n".join(lines)
 
 
@@ -39,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     from tinta.evaluate.run import evaluate_run
 
     report = evaluate_run(args.run_dir, split=getattr(args, "split"), data_root=args.data_root,
-                          which=args.checkpoint, batch_size=args.batch_size, max_images=args.max_images, render_size=args.render_size)
+                          which=args.checkpoint, batch_size=args.batch_size, max_images=args.max_images,
+                          render_size=args.render_size or None, size=args.size, temperatures=args.temperatures,
+                          semantic=args.semantic)
     print(format_results(report))
     print(f"saved {args.run_dir}/eval-{args.split}.json and {report['grid']} (columns: {', '.join(report['grid_columns'])})")
     return 0

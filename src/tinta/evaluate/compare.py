@@ -45,8 +45,10 @@ def inference_ms(model, size: int = 224, repeats: int = 5) -> float:
     return 1000 * sorted(times)[len(times) // 2]
 
 
-def scatter_png(points: list[tuple[str, float, float]], gt_cf: float, path: Path) -> None:
-    """PSNR (x) vs colourfulness (y) scatter, drawn with Pillow; a dashed line at the ground truth's CF."""
+def scatter_png(curves: list[list[tuple[str, float, float]]], gt_cf: float, path: Path) -> None:
+    """PSNR (x) vs colourfulness (y), drawn with Pillow: one colour per curve (a run's points,
+    e.g. one per annealed-mean temperature, joined by lines); a dashed line at the ground truth's CF."""
+    points = [p for c in curves for p in c]
     W, H, m = 640, 420, 60
     img = Image.new("RGB", (W, H), "white")
     d = ImageDraw.Draw(img)
@@ -65,10 +67,13 @@ def scatter_png(points: list[tuple[str, float, float]], gt_cf: float, path: Path
         d.line([x, py(gt_cf), x + 5, py(gt_cf)], fill="gray")
     d.text((W - m - 150, py(gt_cf) - 14), f"ground truth CF {gt_cf:.1f}", fill="gray")
     palette = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
-    for i, (name, x, y) in enumerate(points):
+    for i, curve in enumerate(curves):
         c = palette[i % len(palette)]
-        d.ellipse([px(x) - 5, py(y) - 5, px(x) + 5, py(y) + 5], fill=c)
-        d.text((px(x) + 8, py(y) - 6), name, fill=c)
+        for (_, xa, ya), (_, xb, yb) in zip(curve, curve[1:]):
+            d.line([px(xa), py(ya), px(xb), py(yb)], fill=c, width=2)
+        for name, x, y in curve:
+            d.ellipse([px(x) - 5, py(y) - 5, px(x) + 5, py(y) + 5], fill=c)
+            d.text((px(x) + 8, py(y) - 6), name, fill=c)
     d.text((W // 2 - 60, H - 24), "PSNR (dB, higher = closer)", fill="black")
     d.text((m, 20), "colourfulness (Hasler & Suesstrunk)", fill="black")
     tmp = path.with_name(f".{path.name}.tmp.png")
@@ -76,49 +81,70 @@ def scatter_png(points: list[tuple[str, float, float]], gt_cf: float, path: Path
     tmp.replace(path)
 
 
+def _wanted(report: dict | None, render_size, size, temperatures) -> bool:
+    """Whether a saved evaluation matches what is asked (else it is redone)."""
+    if report is None or report.get("render_size") != render_size or (size and report["size"][0] != size):
+        return False
+    return not (temperatures and report["task"] == "bins"
+                and report.get("decodings") != [f"T={t:g}" for t in temperatures])
+
+
 def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_root: str | None = None,
-            render_size: int | None = None, grid_images: int = 8) -> dict:
+            render_size: int | None = -1, grid_images: int = 8, size: int | None = None,
+            temperatures: tuple[float, ...] | None = None) -> dict:
+    """Evaluate (or reuse the evaluations of) ``runs`` and write the report into ``out``.
+    Bins runs give one row per annealed-mean temperature (``temperatures``: default the run's own)."""
     from tinta.data import load_dataset
+    from tinta.train.tasks import BinTask
 
     if baseline not in runs:
         runs = [baseline] + list(runs)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows, columns, data = [], {}, None
+    rows, columns, data, curves = [], {}, None, []
     for run in runs:
         path = Path(run) / f"eval-{split}.json"
         report = read_json(path) if path.exists() else None
-        if report is None or report.get("render_size") != render_size:
-            print(f"evaluating {run} on {split} ...")
-            report = evaluate_run(run, split, data_root=data_root, render_size=render_size)
         model, task, config = load_run(run)
+        rs = (config["train"].get("crop") or config["train"].get("size")) if render_size == -1 else render_size
+        if not _wanted(report, rs, size, temperatures):
+            print(f"evaluating {run} on {split} ...")
+            report = evaluate_run(run, split, data_root=data_root, render_size=rs, size=size,
+                                  temperatures=temperatures)
+        if temperatures and isinstance(task, BinTask):
+            task = BinTask(task.bins, tuple(temperatures), task.rebalance)
         state = read_json(Path(run) / "state.json")
         if data is None:
-            tc = config["train"]
-            data = load_dataset(tc["dataset"], data_root or tc["data_root"], split,
-                                classes=list(tc["classes"]) or None, size=tc["size"])
+            data = load_dataset(config["train"]["dataset"], data_root or config["train"]["data_root"], split,
+                                classes=list(config["train"]["classes"]) or None, size=size)
             idx = torch.tensor(grid_indices(len(data), grid_images))
             lab = batch_to_lab(data.get(idx), data.colorspace)
             columns["grey"] = color.rgb_to_uint8(color.lightness_to_grey(lab[:, :1])).expand(-1, 3, -1, -1)
-        out_t = model_output(model, lab[:, :1], render_size)
-        name = Path(run).name
-        columns[name] = color.rgb_to_uint8(task.decode(out_t, lab[:, :1], decoding=task.main_decoding))
-        rows.append({
-            "name": name, "run": run, "model": config["train"]["model"], "task": report["task"],
-            "metrics": _main_row(report), "grey": report["results"]["grey"],
-            "gt_colourfulness": report["results"]["gt"]["colourfulness"],
-            "parameters": config["parameters"], "pretrained": config["pretrained_encoder"],
-            "epochs": state["epoch"], "train_minutes": state["train_seconds"] / 60,
-            "train_images": config["data"]["train"], "train_size": config["train"]["crop"] or config["train"]["size"],
-            "ms_per_image_224": inference_ms(model), "images": report["images"], "skipped": report["skipped"],
-        })
+        out_t = model_output(model, lab[:, :1], rs)
+        ms = inference_ms(model)
+        decodings = report.get("decodings", [report["main_decoding"]]) if report["task"] == "bins" else [report["main_decoding"]]
+        curve = []
+        for dec in decodings:
+            name = Path(run).name + (f" {dec}" if len(decodings) > 1 else "")
+            columns[name] = color.rgb_to_uint8(task.decode(out_t, lab[:, :1], decoding=dec))
+            m = report["results"][dec]
+            curve.append((name, m["psnr"], m["colourfulness"]))
+            rows.append({
+                "name": name, "run": run, "decoding": dec, "model": config["train"]["model"], "task": report["task"],
+                "metrics": m, "grey": report["results"]["grey"], "gt": report["results"]["gt"],
+                "gt_colourfulness": report["results"]["gt"]["colourfulness"],
+                "parameters": config["parameters"], "pretrained": config["pretrained_encoder"],
+                "epochs": state["epoch"], "train_minutes": state["train_seconds"] / 60,
+                "train_images": config["data"]["train"], "train_size": config["train"]["crop"] or config["train"]["size"],
+                "render_size": rs, "ms_per_image_224": ms, "images": report["images"], "skipped": report["skipped"],
+            })
+        curves.append(curve)
     columns["ground truth"] = color.rgb_to_uint8(color.lab_to_rgb(lab)) if data.colorspace != "rgb" else data.get(idx)
     save_grid(list(columns.values()), out_dir / "grid.png")
     base = next(r for r in rows if r["run"] == baseline)
     gt_cf = rows[0]["gt_colourfulness"]
-    points = [(r["name"], r["metrics"]["psnr"], r["metrics"]["colourfulness"]) for r in rows]
-    points.append(("grey", rows[0]["grey"]["psnr"], 0.0))
-    scatter_png(points, gt_cf, out_dir / "psnr_vs_colourfulness.png")
+    curves.append([("grey", rows[0]["grey"]["psnr"], 0.0)])
+    scatter_png(curves, gt_cf, out_dir / "psnr_vs_colourfulness.png")
     summary = {"split": split, "render_size": render_size, "baseline": base["name"], "rows": rows,
                "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} torch threads",
                "columns": list(columns)}
@@ -129,24 +155,33 @@ def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_r
     return summary
 
 
+def _render(summary: dict) -> str:
+    sizes = sorted({str(r["render_size"] or "full image") for r in summary["rows"]})
+    return ", ".join(sizes) + (" (each run's training size)" if summary["render_size"] == -1 else "")
+
+
 def _fmt(v: float, d: int = 2) -> str:
     return f"{v:.{d}f}"
 
 
 def table_rows(summary: dict) -> list[list[str]]:
     base = next(r for r in summary["rows"] if r["name"] == summary["baseline"])
-    head = ["model", "PSNR dB (Δ)", "SSIM (Δ)", "CF (Δ)", "CF gap to GT (Δ)", "params", "ImageNet",
-            "epochs", "train min", "ms/img 224"]
+    top1 = all("top1" in r["metrics"] for r in summary["rows"])
+    head = ["model", "PSNR dB (Δ)", "SSIM (Δ)", "CF (Δ)", "CF gap to GT (Δ)"] + (["top-1 % (Δ)"] if top1 else []) + [
+        "params", "ImageNet", "epochs", "train min", "ms/img 224"]
     out = [head]
     for r in summary["rows"]:
         m, b = r["metrics"], base["metrics"]
-        cell = lambda k, d=2: f"{_fmt(m[k], d)} ({m[k] - b[k]:+.{d}f})"  # noqa: E731
-        out.append([r["name"], cell("psnr"), cell("ssim", 3), cell("colourfulness", 1), cell("cf_abs_diff", 1),
-                    f"{r['parameters'] / 1e6:.2f}M", "yes" if r["pretrained"] else "no", str(r["epochs"]),
-                    _fmt(r["train_minutes"], 1), _fmt(r["ms_per_image_224"], 1)])
-    g = summary["rows"][0]["grey"]
-    out.append(["grey (floor)", _fmt(g["psnr"]), _fmt(g["ssim"], 3), "0.0", _fmt(g["cf_abs_diff"], 1),
-                "", "", "", "", ""])
+        cell = lambda k, d=2, s=1: f"{_fmt(s * m[k], d)} ({s * (m[k] - b[k]):+.{d}f})"  # noqa: E731
+        out.append([r["name"], cell("psnr"), cell("ssim", 3), cell("colourfulness", 1), cell("cf_abs_diff", 1)]
+                   + ([cell("top1", 1, 100)] if top1 else [])
+                   + [f"{r['parameters'] / 1e6:.2f}M", "yes" if r["pretrained"] else "no", str(r["epochs"]),
+                      _fmt(r["train_minutes"], 1), _fmt(r["ms_per_image_224"], 1)])
+    g, gt = summary["rows"][0]["grey"], summary["rows"][0]["gt"]
+    out.append(["grey (floor)", _fmt(g["psnr"]), _fmt(g["ssim"], 3), "0.0", _fmt(g["cf_abs_diff"], 1)]
+               + ([_fmt(100 * g["top1"], 1)] if top1 else []) + [""] * 5)
+    if top1:
+        out.append(["ground truth", "", "", _fmt(gt["colourfulness"], 1), "0.0", _fmt(100 * gt["top1"], 1)] + [""] * 5)
     return out
 
 
@@ -173,7 +208,7 @@ def to_markdown(summary: dict) -> str:
         *lines, "",
         f"Δ is the difference from the baseline `{summary['baseline']}`. Metrics are means over images on 8-bit "
         f"sRGB against the data set's JPEG files as they are; ground-truth colourfulness {r0['gt_colourfulness']:.1f}. "
-        f"Model render size: {summary['render_size'] or 'full image'}. Inference: batch 1, "
+        f"Model render size (short side): {_render(summary)}. Inference: batch 1, "
         f"224x224, {summary['machine']}.", "",
         f"![grid](grid.png)  \nColumns: {' | '.join(summary['columns'])}", "",
         "![PSNR vs colourfulness](psnr_vs_colourfulness.png)", "",

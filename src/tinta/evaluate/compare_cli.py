@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tinta.evaluate.cli import add_size_options
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="compare evaluated runs against a baseline (Markdown + HTML report)",
@@ -16,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="report folder")
     p.add_argument("--split", default="val", help="split to compare on")
     p.add_argument("--data-root", default=None, help="data set path (default: each run's own)")
-    p.add_argument("--render-size", type=int, default=None, help="model render size (short side)")
+    add_size_options(p)
     p.set_defaults(run=run)
 
 
@@ -25,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_runs(args.runs + [args.baseline])
     summary = compare(args.runs, args.baseline, args.out, split=args.split, data_root=args.data_root,
-                      render_size=args.render_size)
+                      render_size=args.render_size or None, size=args.size, temperatures=args.temperatures)
     print((Path(args.out) / "report.md").read_text())
     print(verdict(summary).replace("**", ""))
     print(f"report: {args.out}/report.md, {args.out}/report.html")

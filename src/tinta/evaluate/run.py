@@ -73,11 +73,17 @@ def _score(acc: _Acc, prefix: str, pred8: torch.Tensor, gt8: torch.Tensor, with_
 
 @torch.no_grad()
 def evaluate_model(model, task, data: ImageSet, batch_size: int = 64, ssim_metric: bool = True,
-                   render_size: int | None = None) -> tuple[dict, dict]:
+                   render_size: int | None = None, semantic: bool = False) -> tuple[dict, dict]:
     """-> (results, grid columns). Results hold one dict of metric means per decoding,
     plus the reference rows (``grey``, ``quantized-gt``) and ``gt`` colourfulness.
     With ``render_size`` the model runs on a copy resized to that short side and its
-    output is upsampled to the full image (see :mod:`tinta.infer`)."""
+    output is upsampled to the full image (see :mod:`tinta.infer`). With ``semantic`` and
+    WordNet-id classes, every row also gets ``top1``: ImageNet top-1 of EfficientNet-Lite0
+    (see :mod:`tinta.evaluate.semantic`)."""
+    from tinta.evaluate.semantic import Top1, imagenet_targets
+
+    targets = imagenet_targets(data.classes, data.labels) if semantic else None
+    classifier = Top1() if targets is not None else None
     decodings = list(task.decodings)
     accs = {d: _Acc() for d in decodings + ["grey"] + (["quantized-gt"] if task.name == "palette" else [])}
     gt_acc = _Acc()
@@ -105,6 +111,12 @@ def evaluate_model(model, task, data: ImageSet, batch_size: int = 64, ssim_metri
             _score(accs[name], "", pred8, gt8, ssim_metric)
         gt_acc.n += len(idx)
         gt_acc.add("colourfulness", metrics.colourfulness(gt8))
+        if classifier is not None:
+            t = targets[idx]
+            gt_acc.add("top1", classifier.correct(gt8, t))
+            for name, pred8 in preds.items():
+                if name != "quantized-gt":
+                    accs[name].add("top1", classifier.correct(pred8, t))
         sel = [i for i, j in enumerate(idx.tolist()) if j in pick]
         if sel:
             grid["grey"].append(preds["grey"][sel])
@@ -122,21 +134,31 @@ def evaluate_model(model, task, data: ImageSet, batch_size: int = 64, ssim_metri
 
 
 def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None = None, which: str = "best",
-                 batch_size: int = 64, max_images: int | None = None, render_size: int | None = None) -> dict:
+                 batch_size: int = 64, max_images: int | None = None, render_size: int | None = -1,
+                 size: int | None = None, temperatures: tuple[float, ...] | None = None,
+                 semantic: bool = True) -> dict:
+    """Score a run on ``split``: images at their own size (or resized to ``size``), the model
+    at ``render_size`` (-1: the size it trained at), bins models decoded at each of
+    ``temperatures`` (default: the run's own). Writes ``eval-SPLIT.json`` and ``grid-SPLIT.png``."""
     from tinta.data import load_dataset
+    from tinta.train.tasks import BinTask
 
     run_dir = Path(run_dir)
     model, task, config = load_run(run_dir, which)
     tc = config["train"]
+    if render_size == -1:
+        render_size = tc.get("crop") or tc.get("size")
+    if temperatures and isinstance(task, BinTask):
+        task = BinTask(task.bins, tuple(temperatures), task.rebalance)
     data = load_dataset(tc["dataset"], data_root or tc["data_root"], split,
-                        classes=list(tc["classes"]) or None, size=tc["size"])
+                        classes=list(tc["classes"]) or None, size=size)
     if max_images:
         data = data.subset(torch.arange(min(max_images, len(data))))
-    results, grid = evaluate_model(model, task, data, batch_size, render_size=render_size)
+    results, grid = evaluate_model(model, task, data, batch_size, render_size=render_size, semantic=semantic)
     report = {
         "run": str(run_dir), "checkpoint": which, "model": tc["model"], "task": task.name,
         "split": split, "images": len(data), "render_size": render_size, "skipped": data.skipped, "size": list(data.size),
-        "main_decoding": task.main_decoding,
+        "decodings": list(task.decodings), "main_decoding": task.main_decoding,
         "pretrained_encoder": config.get("pretrained_encoder", False),
         "parameters": config.get("parameters"), "results": results,
     }

@@ -1,0 +1,79 @@
+"""Shipped weights: packaging a run, loading by name, sha256 checks, and the registry itself."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from tinta import pretrained
+from tinta.errors import TintaError
+from tinta.infer import Colorizer, load_model
+from tinta.palette import kmeans_palette
+from tinta.train import checkpoint as ckpt
+from tinta.train.bins import fit_grid_bins
+
+from helpers import make_run, photo
+
+
+def _as(path, task: str, **files):
+    cfg = json.loads((path / "config.json").read_text())
+    cfg["task"] = task
+    cfg["out_channels"] = files.pop("q")
+    ckpt.write_json(path / "config.json", cfg)
+    for name, obj in files.items():
+        obj.save(path / name)
+    return path
+
+
+def _runs(tmp_path):
+    from tinta.models import create_model
+
+    reg = make_run(tmp_path / "reg")
+    pal = kmeans_palette(photo().reshape(-1, 3), k=6)
+    pal_run = make_run(tmp_path / "pal")
+    bins = fit_grid_bins(torch.randn(4000, 2) * 30)
+    bins_run = make_run(tmp_path / "bins")
+    for run, q in ((pal_run, 6), (bins_run, bins.q)):  # weights with the right head size
+        ckpt.save_weights(create_model("small-unet", q, width=8), run / "best.safetensors")
+    return {"reg": reg, "pal": _as(pal_run, "palette", q=6, **{"palette.json": pal}),
+            "bins": _as(bins_run, "bins", q=bins.q, **{"bins.json": bins})}
+
+
+def test_package_and_load_every_task(tmp_path):
+    wd = tmp_path / "weights"
+    x = torch.rand(1, 1, 32, 32)
+    for name, run in _runs(tmp_path).items():
+        entry = pretrained.package_run(run, name, f"{name} test", 32, f"# {name}\n", {"psnr": 1.0}, weights_dir=wd)
+        assert entry["bytes"] == (wd / entry["file"]).stat().st_size
+        model, task, got = pretrained.load_pretrained(name, weights_dir=wd)
+        assert got["task"] == task.name
+        ref = load_model(str(run)).model
+        with torch.no_grad():  # fp16 weights: close, not equal
+            assert torch.allclose(model(x), ref(x), atol=5e-2)
+        assert (wd / f"{name}.md").read_text() == f"# {name}\n"
+    assert set(pretrained.registry(wd)) == {"reg", "pal", "bins"}
+
+
+def test_damaged_or_unknown_weights_are_refused(tmp_path):
+    wd = tmp_path / "weights"
+    pretrained.package_run(make_run(tmp_path / "r"), "x", "", 32, "", {}, weights_dir=wd)
+    with pytest.raises(TintaError, match="no shipped weights named 'y'"):
+        pretrained.load_pretrained("y", weights_dir=wd)
+    data = bytearray((wd / "x.safetensors").read_bytes())
+    data[-1] ^= 1
+    (wd / "x.safetensors").write_bytes(bytes(data))
+    with pytest.raises(TintaError, match="sha256"):
+        pretrained.load_pretrained("x", weights_dir=wd)
+
+
+def test_shipped_registry_is_intact():
+    reg = pretrained.registry()
+    assert {"default", "cifar-horse"} <= set(reg)
+    for name, entry in reg.items():
+        assert entry["bytes"] < 8 * 2**20, f"{name} is too big to ship"
+        assert (pretrained.WEIGHTS_DIR / entry["card"]).exists()
+        c = load_model(name)
+        assert isinstance(c, Colorizer)
+        out = np.asarray(c(photo(48, 64)))
+        assert out.shape == (48, 64, 3)

