@@ -77,3 +77,20 @@ def test_shipped_registry_is_intact():
         assert isinstance(c, Colorizer)
         out = np.asarray(c(photo(48, 64)))
         assert out.shape == (48, 64, 3)
+
+
+def test_onnx_agrees_with_pytorch_on_bundled_photos(tmp_path):
+    """The shipped default, exported to ONNX, gives the same a,b as PyTorch on real photos."""
+    pytest.importorskip("onnxruntime")
+    from tinta.demo_cli import EXAMPLES
+    from tinta.export import OnnxModel, export_onnx
+    from tinta.imageio import read_picture
+
+    c = load_model("default")
+    onnx_c = Colorizer(OnnxModel(export_onnx(c, tmp_path / "default.onnx")), c.task, c.render_size)
+    photos = sorted(EXAMPLES.glob("*.jpg"))
+    assert len(photos) >= 4
+    for path in photos:
+        L = torch.from_numpy(read_picture(path).L)[None, None]  # (1, 1, H, W)
+        delta = (c.predict_ab_small(L) - onnx_c.predict_ab_small(L)).abs().max().item()
+        assert delta < 1e-3, f"{path.name}: max |delta ab| = {delta}"

@@ -32,6 +32,8 @@ def export_onnx(colorizer, out: str | Path, opset: int = 17) -> Path:
     meta = {"name": colorizer.name, "render_size": colorizer.render_size, "task": colorizer.task.name}
     if colorizer.task.name == "palette":
         meta["palette"] = colorizer.task.palette.to_dict()
+    if colorizer.task.name == "bins":
+        meta["bins"], meta["temperature"] = colorizer.task.bins.to_dict(), colorizer.task.temperatures[0]
     m.metadata_props.add(key="tinta", value=json.dumps(meta))
     onnx.save(m, str(tmp))
     os.replace(tmp, out)
