@@ -69,7 +69,7 @@ def main() -> None:
     with torch.no_grad():
         for b in (1, 16):
             x = torch.rand(b, 1, 224, 224)
-            rows[f"tinta torch b{b}"] = timeit(lambda: c.model(x), args.repeats if b == 1 else 3) / b * 1000
+            rows[f"tinta torch b{b}"] = timeit(lambda: c.task.predict_ab(c.model(x)), args.repeats if b == 1 else 3) / b * 1000
         eccv = ECCV16().eval()
         x1 = torch.rand(1, 1, 224, 224)
         rows["ECCV16 torch b1"] = timeit(lambda: eccv(x1), 3) * 1000
@@ -80,7 +80,7 @@ def main() -> None:
         onnx = OnnxModel(export_onnx(c, tmp / "m.onnx"), threads=args.threads)
         for b in (1, 16):
             x = torch.rand(b, 1, 224, 224)
-            rows[f"tinta onnx b{b}"] = timeit(lambda: onnx(x), args.repeats if b == 1 else 3) / b * 1000
+            rows[f"tinta onnx b{b}"] = timeit(lambda: c.task.predict_ab(onnx(x)), args.repeats if b == 1 else 3) / b * 1000
     except Exception as e:  # onnxruntime is an optional extra
         print(f"(ONNX Runtime skipped: {e})")
 
