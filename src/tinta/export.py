@@ -33,7 +33,7 @@ def export_onnx(colorizer, out: str | Path, opset: int = 17) -> Path:
     if colorizer.task.name == "palette":
         meta["palette"] = colorizer.task.palette.to_dict()
     if colorizer.task.name == "bins":
-        meta["bins"], meta["temperature"] = colorizer.task.bins.to_dict(), colorizer.task.temperatures[0]
+        meta["bins"], meta["temperature"] = colorizer.task.bins.to_dict(), colorizer.task.main
     m.metadata_props.add(key="tinta", value=json.dumps(meta))
     onnx.save(m, str(tmp))
     os.replace(tmp, out)

@@ -99,7 +99,7 @@ def package_run(run_dir: str | Path, name: str, description: str, render_size: i
     if task.name == "palette":
         entry["palette"] = task.palette.to_dict()
     if task.name == "bins":
-        entry["bins"], entry["temperature"] = task.bins.to_dict(), task.temperatures[0]
+        entry["bins"], entry["temperature"] = task.bins.to_dict(), task.main
         entry["rebalance"] = task.rebalance
     (weights_dir / f"{name}.md").write_text(card)
     reg_file = weights_dir / "registry.json"

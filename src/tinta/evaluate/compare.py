@@ -112,7 +112,7 @@ def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_r
             report = evaluate_run(run, split, data_root=data_root, render_size=rs, size=size,
                                   temperatures=temperatures)
         if temperatures and isinstance(task, BinTask):
-            task = BinTask(task.bins, tuple(temperatures), task.rebalance)
+            task = BinTask(task.bins, tuple(temperatures), task.rebalance, main=task.main)
         state = read_json(Path(run) / "state.json")
         if data is None:
             data = load_dataset(config["train"]["dataset"], data_root or config["train"]["data_root"], split,

@@ -149,7 +149,7 @@ def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None
     if render_size == -1:
         render_size = tc.get("crop") or tc.get("size")
     if temperatures and isinstance(task, BinTask):
-        task = BinTask(task.bins, tuple(temperatures), task.rebalance)
+        task = BinTask(task.bins, tuple(temperatures), task.rebalance, main=task.main)
     data = load_dataset(tc["dataset"], data_root or tc["data_root"], split,
                         classes=list(tc["classes"]) or None, size=size)
     if max_images:

@@ -84,9 +84,11 @@ class BinTask:
 
     name = "bins"
 
-    def __init__(self, bins, temperatures: tuple[float, ...] = (0.38,), rebalance: bool = True):
+    def __init__(self, bins, temperatures: tuple[float, ...] = (0.38,), rebalance: bool = True,
+                 main: float | None = None):
         self.bins, self.rebalance = bins, rebalance
         self.temperatures = tuple(temperatures)
+        self.main = main if main in self.temperatures else self.temperatures[0]
         self.out_channels = bins.q
 
     @property
@@ -94,8 +96,8 @@ class BinTask:
         return tuple(f"T={t:g}" for t in self.temperatures)
 
     @property
-    def main_decoding(self) -> str:
-        return self.decodings[0]
+    def main_decoding(self) -> str:  # the temperature the model is used at (e.g. by tinta colorize)
+        return f"T={self.main:g}"
 
     def targets(self, rgb8: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
         return lab[:, 1:]  # (B, 2, H, W) ab; soft-encoded inside the loss
@@ -111,7 +113,7 @@ class BinTask:
 
         if saturation <= 0:
             return out.new_zeros(out.shape[0], 2, *out.shape[2:])
-        return annealed_mean(out, self.bins, (temperature or self.temperatures[0]) / saturation)
+        return annealed_mean(out, self.bins, (temperature or self.main) / saturation)
 
     def decode(self, out: torch.Tensor, L: torch.Tensor, decoding: str | None = None, **kw) -> torch.Tensor:
         t = float(decoding.split("=")[1]) if decoding else None
