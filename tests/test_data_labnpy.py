@@ -105,3 +105,18 @@ def test_subset_of_lab_npy_stays_lazy(tmp_path, rgb):
     sub = ds.subset([0, 2, 3])
     assert isinstance(sub.images, LabNpyImages) and len(sub) == 3
     assert torch.equal(sub.get([1]), ds.get([2]))
+
+
+def test_trains_and_evaluates_on_kaggle_files(tmp_path, rgb, capsys):
+    """Seed 2's Kaggle format works end to end: train a regression model, evaluate on test."""
+    import json
+
+    from tinta.cli import main
+
+    write_lab_npy(tmp_path / "kaggle", np.ascontiguousarray(rgb[:, :, :12, :12]))
+    run = tmp_path / "run"
+    assert main(["train", "--model", "vanilla-cnn", "--width", "8", "--dataset", "lab-npy", "--data-root",
+                 str(tmp_path / "kaggle"), "--epochs", "1", "--batch-size", "8", "--out", str(run)]) == 0
+    assert main(["evaluate", "--run", str(run), "--split", "test"]) == 0
+    report = json.loads((run / "eval-test.json").read_text())
+    assert report["images"] == 3 and np.isfinite(report["results"]["ab"]["psnr"])
