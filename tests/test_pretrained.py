@@ -94,3 +94,20 @@ def test_onnx_agrees_with_pytorch_on_bundled_photos(tmp_path):
         L = torch.from_numpy(read_picture(path).L)[None, None]  # (1, 1, H, W)
         delta = (c.predict_ab_small(L) - onnx_c.predict_ab_small(L)).abs().max().item()
         assert delta < 1e-3, f"{path.name}: max |delta ab| = {delta}"
+
+
+def test_cli_saturation_raises_colourfulness_with_shipped_default(tmp_path):
+    """`tinta colorize --saturation S` on a real photo with the shipped default: CF grows with S."""
+    from PIL import Image
+
+    from tinta.cli import main
+    from tinta.demo_cli import EXAMPLES
+    from tinta.evaluate.metrics import colourfulness
+
+    cf = []
+    for s in ("0.5", "1", "2"):
+        out = tmp_path / s
+        assert main(["colorize", str(EXAMPLES / "chelsea.jpg"), "-o", str(out), "--saturation", s, "--format", "png"]) == 0
+        rgb = torch.from_numpy(np.array(Image.open(out / "chelsea.png").convert("RGB"))).permute(2, 0, 1)[None]
+        cf.append(colourfulness(rgb).item())
+    assert cf[0] < cf[1] < cf[2], cf

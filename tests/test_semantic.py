@@ -65,3 +65,14 @@ def test_classifier_prefers_colour_to_grey_on_real_photos():
     top1 = Top1()
     colour, grey = top1.correct(rgb, t).mean().item(), top1.correct(grey, t).mean().item()
     assert colour > 0.6 and colour > grey
+
+
+def test_spread_subset_covers_the_split_evenly():
+    from tinta.evaluate.run import spread_subset
+
+    data = _imageset(10)
+    data.labels = torch.arange(10) // 5  # two classes in order, as folders load
+    sub = spread_subset(data, 4)
+    assert len(sub) == 4 and set(sub.labels.tolist()) == {0, 1}
+    assert torch.equal(sub.images[0], data.images[0]) and torch.equal(sub.images[-1], data.images[-1])
+    assert spread_subset(data, None) is data and spread_subset(data, 50) is data

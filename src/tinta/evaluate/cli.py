@@ -15,7 +15,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-root", default=None, help="data set path (default: the one the run trained on)")
     p.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which weights")
     p.add_argument("--batch-size", type=int, default=64, help="images per forward pass")
-    p.add_argument("--max-images", type=int, default=None, help="score only the first N images")
+    p.add_argument("--max-images", type=int, default=None, help="score N images evenly spaced over the split (default: all)")
     add_size_options(p)
     p.add_argument("--no-semantic", dest="semantic", action="store_false",
                    help="skip the ImageNet top-1 test (run by default on WordNet-id classes such as Imagenette)")

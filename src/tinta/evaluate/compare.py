@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 from tinta import color
 from tinta.data.base import batch_to_lab
 from tinta.errors import TintaError
-from tinta.evaluate.run import evaluate_run, grid_indices, save_grid
+from tinta.evaluate.run import evaluate_run, grid_indices, save_grid, spread_subset
 from tinta.infer import model_output
 from tinta.train.checkpoint import read_json
 from tinta.train.loop import load_run
@@ -91,7 +91,7 @@ def _wanted(report: dict | None, render_size, size, temperatures) -> bool:
 
 def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_root: str | None = None,
             render_size: int | None = -1, grid_images: int = 8, size: int | None = None,
-            temperatures: tuple[float, ...] | None = None) -> dict:
+            temperatures: tuple[float, ...] | None = None, max_images: int | None = None) -> dict:
     """Evaluate (or reuse the evaluations of) ``runs`` and write the report into ``out``.
     Bins runs give one row per annealed-mean temperature (``temperatures``: default the run's own)."""
     from tinta.data import load_dataset
@@ -107,16 +107,17 @@ def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_r
         report = read_json(path) if path.exists() else None
         model, task, config = load_run(run)
         rs = (config["train"].get("crop") or config["train"].get("size")) if render_size == -1 else render_size
-        if not _wanted(report, rs, size, temperatures):
+        if not _wanted(report, rs, size, temperatures) or report.get("max_images") != max_images:
             print(f"evaluating {run} on {split} ...")
             report = evaluate_run(run, split, data_root=data_root, render_size=rs, size=size,
-                                  temperatures=temperatures)
+                                  temperatures=temperatures, max_images=max_images)
         if temperatures and isinstance(task, BinTask):
             task = BinTask(task.bins, tuple(temperatures), task.rebalance, main=task.main)
         state = read_json(Path(run) / "state.json")
         if data is None:
             data = load_dataset(config["train"]["dataset"], data_root or config["train"]["data_root"], split,
                                 classes=list(config["train"]["classes"]) or None, size=size)
+            data = spread_subset(data, max_images)
             idx = torch.tensor(grid_indices(len(data), grid_images))
             lab = batch_to_lab(data.get(idx), data.colorspace)
             columns["grey"] = color.rgb_to_uint8(color.lightness_to_grey(lab[:, :1])).expand(-1, 3, -1, -1)

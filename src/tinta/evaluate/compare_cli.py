@@ -19,6 +19,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="val", help="split to compare on")
     p.add_argument("--data-root", default=None, help="data set path (default: each run's own)")
     add_size_options(p)
+    p.add_argument("--max-images", type=int, default=None,
+                   help="score N images evenly spaced over the split (default: all)")
     p.set_defaults(run=run)
 
 
@@ -27,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
 
     check_runs(args.runs + [args.baseline])
     summary = compare(args.runs, args.baseline, args.out, split=args.split, data_root=args.data_root,
-                      render_size=args.render_size or None, size=args.size, temperatures=args.temperatures)
+                      render_size=args.render_size or None, size=args.size, temperatures=args.temperatures,
+                      max_images=args.max_images)
     print((Path(args.out) / "report.md").read_text())
     print(verdict(summary).replace("**", ""))
     print(f"report: {args.out}/report.md, {args.out}/report.html")

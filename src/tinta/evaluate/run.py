@@ -24,6 +24,13 @@ from tinta.train.loop import load_run
 GRID_IMAGES = 16
 
 
+def spread_subset(data: ImageSet, count: int | None) -> ImageSet:
+    """``count`` images evenly spaced over the split (so every class is represented), or all."""
+    if not count or count >= len(data):
+        return data
+    return data.subset(torch.linspace(0, len(data) - 1, count).round().long())
+
+
 def grid_indices(n: int, count: int = GRID_IMAGES) -> list[int]:
     """The same evenly spaced images of a split for every model."""
     count = min(count, n)
@@ -152,12 +159,11 @@ def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None
         task = BinTask(task.bins, tuple(temperatures), task.rebalance, main=task.main)
     data = load_dataset(tc["dataset"], data_root or tc["data_root"], split,
                         classes=list(tc["classes"]) or None, size=size)
-    if max_images:
-        data = data.subset(torch.arange(min(max_images, len(data))))
+    data = spread_subset(data, max_images)
     results, grid = evaluate_model(model, task, data, batch_size, render_size=render_size, semantic=semantic)
     report = {
         "run": str(run_dir), "checkpoint": which, "model": tc["model"], "task": task.name,
-        "split": split, "images": len(data), "render_size": render_size, "skipped": data.skipped, "size": list(data.size),
+        "split": split, "images": len(data), "max_images": max_images, "render_size": render_size, "skipped": data.skipped, "size": list(data.size),
         "decodings": list(task.decodings), "main_decoding": task.main_decoding,
         "pretrained_encoder": config.get("pretrained_encoder", False),
         "parameters": config.get("parameters"), "results": results,
