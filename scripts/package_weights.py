@@ -38,7 +38,8 @@ def card(run: Path, name: str, description: str, command: str, report: dict, mac
         f"batch {tc['batch_size']}, lr {tc['lr']} ({tc['schedule']}), seed {tc['seed']}",
         f"- command: `{command}`",
         f"- render size (short side the model sees): {report['render_size'] or 'full image'}", "",
-        f"## Held-out metrics (`tinta evaluate`, split `{report['split']}`, {report['images']} images, "
+        f"## Held-out metrics (`tinta evaluate`, split `{report['split']}`, {report['images']} images"
+        + (" evenly spaced over the split" if report.get("max_images") else "") + ", "
         f"skipped {report['skipped']})", "",
         "| row | " + " | ".join(k for k in main) + " |", "|---|" + "---|" * len(main),
     ]

@@ -23,18 +23,33 @@ def render_shape(h: int, w: int, render_size: int | None) -> tuple[int, int]:
 
 
 @torch.no_grad()
-def model_output(model: torch.nn.Module, L: torch.Tensor, render_size: int | None = None) -> torch.Tensor:
+def model_output(model: torch.nn.Module, L: torch.Tensor, render_size: int | None = None,
+                 upsample: bool = True) -> torch.Tensor:
     """L ``(B, 1, H, W)`` in [0, 100] -> the model's output ``(B, C, H, W)`` at full size,
-    computed at ``render_size`` and upsampled bilinearly."""
+    computed at ``render_size`` and upsampled bilinearly (``upsample=False``: left at render size)."""
     H, W = L.shape[-2:]
     x = color.normalize_l(L)
     rh, rw = render_shape(H, W, render_size)
     if (rh, rw) != (H, W):
         x = F.interpolate(x, size=(rh, rw), mode="bilinear", antialias=True, align_corners=False)
     out = model(x)
-    if out.shape[-2:] != (H, W):
+    if upsample and out.shape[-2:] != (H, W):
         out = F.interpolate(out, size=(H, W), mode="bilinear", align_corners=False)
     return out
+
+
+def decode_full(task, out: torch.Tensor, L: torch.Tensor, decoding: str | None = None) -> torch.Tensor:
+    """sRGB ``(B, 3, H, W)`` from model output ``out`` at full or render size: bins outputs are
+    decoded at render size and their a,b upsampled (as :class:`Colorizer` does; decoding 313
+    bins at full size costs far more), other outputs are upsampled first."""
+    H, W = L.shape[-2:]
+    if task.name == "bins" and out.shape[-2:] != (H, W):
+        t = float(decoding.split("=")[1]) if decoding else None
+        ab = F.interpolate(task.predict_ab(out, temperature=t), size=(H, W), mode="bilinear", align_corners=False)
+        return color.lab_to_rgb(color.join_lab(L, ab))
+    if out.shape[-2:] != (H, W):
+        out = F.interpolate(out, size=(H, W), mode="bilinear", align_corners=False)
+    return task.decode(out, L, decoding=decoding)
 
 
 def upsample_rows(small: torch.Tensor, H: int, W: int, y0: int, y1: int) -> torch.Tensor:

@@ -21,7 +21,7 @@ from tinta import color
 from tinta.data.base import batch_to_lab
 from tinta.errors import TintaError
 from tinta.evaluate.run import evaluate_run, grid_indices, save_grid, spread_subset
-from tinta.infer import model_output
+from tinta.infer import decode_full, model_output
 from tinta.train.checkpoint import read_json
 from tinta.train.loop import load_run
 
@@ -121,13 +121,13 @@ def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_r
             idx = torch.tensor(grid_indices(len(data), grid_images))
             lab = batch_to_lab(data.get(idx), data.colorspace)
             columns["grey"] = color.rgb_to_uint8(color.lightness_to_grey(lab[:, :1])).expand(-1, 3, -1, -1)
-        out_t = model_output(model, lab[:, :1], rs)
+        out_t = model_output(model, lab[:, :1], rs, upsample=task.name != "bins")
         ms = inference_ms(model)
         decodings = report.get("decodings", [report["main_decoding"]]) if report["task"] == "bins" else [report["main_decoding"]]
         curve = []
         for dec in decodings:
             name = Path(run).name + (f" {dec}" if len(decodings) > 1 else "")
-            columns[name] = color.rgb_to_uint8(task.decode(out_t, lab[:, :1], decoding=dec))
+            columns[name] = color.rgb_to_uint8(decode_full(task, out_t, lab[:, :1], dec))
             m = report["results"][dec]
             curve.append((name, m["psnr"], m["colourfulness"]))
             rows.append({

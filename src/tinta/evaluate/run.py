@@ -18,7 +18,7 @@ from tinta import color
 from tinta.data.base import ImageSet, batch_to_lab, iterate_batches
 from tinta.evaluate import metrics
 from tinta.train.checkpoint import write_json
-from tinta.infer import model_output
+from tinta.infer import decode_full, model_output
 from tinta.train.loop import load_run
 
 GRID_IMAGES = 16
@@ -105,9 +105,9 @@ def evaluate_model(model, task, data: ImageSet, batch_size: int = 64, ssim_metri
         gt8 = raw if data.colorspace == "rgb" else color.rgb_to_uint8(color.lab_to_rgb(lab))
         L = lab[:, :1]
         t0 = time.perf_counter()
-        out = model_output(model, L, render_size)
+        out = model_output(model, L, render_size, upsample=task.name != "bins")
         t_model += time.perf_counter() - t0
-        preds = {d: color.rgb_to_uint8(task.decode(out, L, decoding=d)) for d in decodings}
+        preds = {d: color.rgb_to_uint8(decode_full(task, out, L, d)) for d in decodings}
         preds["grey"] = color.rgb_to_uint8(color.lightness_to_grey(L)).expand(-1, 3, -1, -1)
         if task.name == "palette":
             q = task.palette.quantize(gt8)
