@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "export": "tinta.export_cli",
     "demo": "tinta.demo_cli",
     "palette": "tinta.palette_cli",
+    "serve": "tinta.serve.cli",
 }
 
 
