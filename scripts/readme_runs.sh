@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every run behind the README's Seed 2, Vivid colour, Speed and Training-at-scale figures, in order.
-# About 1.5 hours on a 2-core CPU. Logs and reports go to runs/ and reports/ (both ignored by git).
+# About 1 hour on a 2-core CPU. Runs and printed tables go to runs/, reports to reports/ (both ignored by git).
 #   bash scripts/readme_runs.sh [STEP...]     steps: palette seed2 vivid speed trainbench (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ tr() { local out=$1; shift; if [ -f "$out/state.json" ]; then $T train "$@" --ou
 has() { for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
 if has palette; then
-  $PY benchmarks/palette.py --data-root "$CIFAR" | tee reports/palette-bench.txt
+  $PY benchmarks/palette.py --data-root "$CIFAR" | tee runs/palette-bench.txt
   [ -f runs/palette-horse-k24.json ] || $T palette --dataset cifar10 --data-root "$CIFAR" --classes horse --k 24 --out runs/palette-horse-k24.json
 fi
 
@@ -25,20 +25,20 @@ if has seed2; then
   tr runs/seed2-resnet --model resnet $C --epochs 2 --lr 1e-3
   tr runs/seed2-unet --model unet $C --epochs 2 --lr 1e-3 --freeze-epochs 1 --encoder-lr-mult 0.1
   $T compare runs/seed2-vanilla-cnn runs/seed2-resnet runs/seed2-unet --baseline runs/seed2-vanilla-cnn \
-      --out reports/seed2 --split val --max-images 1000 | tee reports/seed2.txt
+      --out reports/seed2 --split val --max-images 1000 | tee runs/seed2.txt
 fi
 
 if has vivid; then
   tr runs/vivid-unet-bins --model unet $C --epochs 2 --head bins --lr 1e-3 --freeze-epochs 1 --encoder-lr-mult 0.1
   tr runs/vivid-unet-palette --model unet $C --epochs 1 --max-train 4400 --head bins --bins runs/palette-horse-k24.json --lr 1e-3 --freeze-epochs 1
   $T compare runs/seed2-unet runs/vivid-unet-bins runs/vivid-unet-palette --baseline runs/seed2-unet \
-      --out reports/vivid --split val --max-images 1000 --temperatures 1 0.38 0.1 | tee reports/vivid.txt
+      --out reports/vivid --split val --max-images 1000 --temperatures 1 0.38 0.1 | tee runs/vivid.txt
 fi
 
 if has speed; then
-  $PY benchmarks/infer.py --model default --threads 2 | tee reports/infer-bench.txt
+  $PY benchmarks/infer.py --model default --threads 2 | tee runs/infer-bench.txt
 fi
 
 if has trainbench; then
-  $PY benchmarks/train.py --data-root "$CIFAR" --nproc 2 | tee reports/train-bench.txt
+  $PY benchmarks/train.py --data-root "$CIFAR" --nproc 2 | tee runs/train-bench.txt
 fi
