@@ -96,8 +96,9 @@ def test_onnx_agrees_with_pytorch_on_bundled_photos(tmp_path):
         assert delta < 1e-3, f"{path.name}: max |delta ab| = {delta}"
 
 
-def test_cli_saturation_raises_colourfulness_with_shipped_default(tmp_path):
-    """`tinta colorize --saturation S` on a real photo with the shipped default: CF grows with S."""
+@pytest.mark.parametrize("model", ["default", "vivid"])  # regression (scales a,b) and bins (divides T)
+def test_cli_saturation_raises_colourfulness_with_shipped_models(tmp_path, model):
+    """`tinta colorize --saturation S` on a real photo with shipped weights: CF grows with S."""
     from PIL import Image
 
     from tinta.cli import main
@@ -107,7 +108,8 @@ def test_cli_saturation_raises_colourfulness_with_shipped_default(tmp_path):
     cf = []
     for s in ("0.5", "1", "2"):
         out = tmp_path / s
-        assert main(["colorize", str(EXAMPLES / "chelsea.jpg"), "-o", str(out), "--saturation", s, "--format", "png"]) == 0
+        assert main(["colorize", str(EXAMPLES / "chelsea.jpg"), "-o", str(out), "--saturation", s, "--format", "png",
+                     "--model", model]) == 0
         rgb = torch.from_numpy(np.array(Image.open(out / "chelsea.png").convert("RGB"))).permute(2, 0, 1)[None]
         cf.append(colourfulness(rgb).item())
     assert cf[0] < cf[1] < cf[2], cf
