@@ -37,7 +37,7 @@ def test_info_folder_splits_and_skips(tmp_path, capsys):
     arc = make_tar_of_contents(src, tmp_path / "f.tar.gz")
     assert main(["data", "info", "--dataset", "folder", "--data-root", str(arc), "--size", "16"]) == 0
     out = capsys.readouterr().out
-    assert "train: 4 images, 16x16" in out and "val: 4 images, 16x16" in out
+    assert "train: 5 images found, 4 kept, 16x16" in out and "val: 5 images found, 4 kept, 16x16" in out
     assert "skipped: near_grey 1, corrupt 0" in out and "skipped: near_grey 0, corrupt 1" in out
 
 

@@ -54,7 +54,9 @@ def run_info(args: argparse.Namespace) -> int:
         dt = time.perf_counter() - t0
         h, w = ds.size
         skipped = ", ".join(f"{k} {v}" for k, v in ds.skipped.items()) or "none"
-        print(f"  {split}: {len(ds)} images, {w}x{h} {ds.colorspace}, loaded in {dt:.1f} s")
+        found = len(ds) + sum(ds.skipped.values())
+        kept = f"{len(ds)} images" if found == len(ds) else f"{found} images found, {len(ds)} kept"
+        print(f"  {split}: {kept}, {w}x{h} {ds.colorspace}, loaded in {dt:.1f} s")
         print(f"    classes: {_class_summary(ds.labels, ds.classes)}")
         print(f"    skipped: {skipped}")
     return 0
