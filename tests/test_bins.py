@@ -66,3 +66,16 @@ def test_palette_centres_as_bins():
     centres = torch.tensor([[0.0, 0.0], [40.0, 40.0], [-30.0, 20.0]])
     bins = bins_from_centres(centres, _ab())
     assert bins.q == 3 and bins.neighbours == 3 and bins.source == "palette"
+
+
+def test_loss_on_half_resolution_logits_pools_the_targets():
+    from tinta.train.tasks import BinTask
+
+    torch.manual_seed(0)
+    bins = fit_grid_bins(torch.randn(4000, 2) * 30)
+    task = BinTask(bins)
+    ab = torch.randn(2, 2, 8, 8) * 30
+    logits = torch.randn(2, bins.q, 4, 4)
+    pooled = torch.nn.functional.avg_pool2d(ab, 2)
+    assert torch.allclose(task.loss(logits, ab), task.loss(logits, pooled))
+    assert not torch.allclose(task.loss(logits, ab), task.loss(logits, ab[..., ::2, ::2] + 20))

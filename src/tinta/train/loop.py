@@ -17,6 +17,7 @@ from tqdm import tqdm
 from tinta import color
 from tinta.data.base import ImageSet, batch_to_lab, holdout_split, random_crop_flip
 from tinta.errors import TintaError
+from tinta.infer import decode_full
 from tinta.models import count_parameters, create_model
 from tinta.train import checkpoint as ckpt
 from tinta.train import distributed
@@ -146,7 +147,7 @@ def validate(model: nn.Module, task, batches: Batches, batch_size: int, d: Dist 
         sums["images"] += len(idx)
         for k, v in task.batch_stats(out, target).items():
             sums[k] = sums.get(k, 0.0) + v
-        pred = color.rgb_to_uint8(task.decode(out, lab[:, :1], decoding=task.main_decoding)).float()
+        pred = color.rgb_to_uint8(decode_full(task, out, lab[:, :1], task.main_decoding)).float()
         sums["log10_mse"] += float(((pred - rgb8.float()) ** 2).mean((1, 2, 3)).clamp(min=1e-10).log10().sum())
     sums = all_reduce_sum(d, sums, batches.device)
     n = max(sums["images"], 1)
@@ -219,6 +220,8 @@ def _train(cfg: TrainConfig, d: Dist) -> dict:
     if not d.is_main:
         task = build_task(cfg, run_dir, train_set)  # reads what rank 0 saved
     model = create_model(cfg.model, task.out_channels, **cfg.model_kwargs()).to(device)
+    if task.name == "bins" and hasattr(model, "upsample_output"):
+        model.upsample_output = False  # train the bins at H/2 (inference still upsamples, as before)
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
     opt = torch.optim.AdamW(_param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)

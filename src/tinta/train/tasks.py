@@ -103,8 +103,11 @@ class BinTask:
         return lab[:, 1:]  # (B, 2, H, W) ab; soft-encoded inside the loss
 
     def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Logits at the targets' size, or smaller (then the ab targets are area-pooled to it)."""
         from tinta.train.bins import rebalanced_soft_ce
 
+        if out.shape[-2:] != target.shape[-2:]:
+            target = F.interpolate(target, size=out.shape[-2:], mode="area")  # (B, 2, h, w)
         return rebalanced_soft_ce(out, target, self.bins, self.rebalance)
 
     def predict_ab(self, out: torch.Tensor, saturation: float = 1.0, temperature: float | None = None) -> torch.Tensor:
