@@ -16,6 +16,7 @@ has() { for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; 
 
 if has palette; then
   $PY benchmarks/palette.py --data-root "$CIFAR" | tee runs/palette-bench.txt
+  $PY benchmarks/palette_profile.py --data-root "$CIFAR" | tee runs/palette-profile.txt
   [ -f runs/palette-horse-k24.json ] || $T palette --dataset cifar10 --data-root "$CIFAR" --classes horse --k 24 --out runs/palette-horse-k24.json
 fi
 

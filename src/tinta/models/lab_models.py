@@ -44,7 +44,7 @@ class HalfResOutput:
     """The LAB models predict at H/2 and, by default, upsample their output to the input's size.
     With ``upsample_output = False`` they return it at H/2: training the ab-bins head that way
     (targets pooled to H/2, as Zhang et al. train at a quarter of the input size) spares
-    upsampling and scoring ~313 logits at every full-resolution pixel, about 3x per step on CPU."""
+    upsampling and scoring ~313 logits at every full-resolution pixel (2.2x faster epochs on CPU)."""
 
     upsample_output = True
 
