@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).parent))
 from eccv16 import ECCV16  # noqa: E402
 
-from tinta.infer import load_model  # noqa: E402
+from tinta.inference import load_model  # noqa: E402
 
 GOALS = {"ms_224_b1": 50.0, "s_per_mp": 0.5, "rss_24mp_mb": 1024.0, "eccv16_ratio": 30.0}
 
@@ -46,7 +45,7 @@ def timeit(fn, repeats: int) -> float:
 
 def photo(w: int, h: int) -> Image.Image:
     """A grey photo of the requested size: a bundled example, resized."""
-    from tinta.demo_cli import EXAMPLES
+    from tinta.pretrained import EXAMPLES_DIR as EXAMPLES
 
     return Image.open(EXAMPLES / "astronaut.jpg").convert("L").resize((w, h), Image.BICUBIC)
 
@@ -66,12 +65,12 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=10)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    c = load_model(args.model, render_size=None)
+    c = load_model(args.model, render_size=0)  # the network on the whole 224x224 input
     rows = {}
     with torch.no_grad():
         for b in (1, 16):
             x = torch.rand(b, 1, 224, 224)
-            rows[f"tinta torch b{b}"] = timeit(lambda: c.task.predict_ab(c.model(x)), args.repeats if b == 1 else 3) / b * 1000
+            rows[f"tinta torch b{b}"] = timeit(lambda: c.head.predict(c.model(x)), args.repeats if b == 1 else 3) / b * 1000
         eccv = ECCV16().eval()
         x1 = torch.rand(1, 1, 224, 224)
         rows["ECCV16 torch b1"] = timeit(lambda: eccv(x1), 3) * 1000
@@ -82,7 +81,7 @@ def main() -> None:
         onnx = OnnxModel(export_onnx(c, tmp / "m.onnx"), threads=args.threads)
         for b in (1, 16):
             x = torch.rand(b, 1, 224, 224)
-            rows[f"tinta onnx b{b}"] = timeit(lambda: c.task.predict_ab(onnx(x)), args.repeats if b == 1 else 3) / b * 1000
+            rows[f"tinta onnx b{b}"] = timeit(lambda: c.head.predict(onnx(x)), args.repeats if b == 1 else 3) / b * 1000
     except Exception as e:  # onnxruntime is an optional extra
         print(f"(ONNX Runtime skipped: {e})")
 

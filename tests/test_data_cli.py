@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from data_helpers import make_tar_of_contents, write_cifar_python, write_image_folder
 from PIL import Image
 
 from tinta.cli import main
+
+from data_helpers import make_tar_of_contents, write_cifar_python, write_image_folder
 
 
 def test_help_exits_zero(capsys):

@@ -8,12 +8,13 @@ import threading
 from functools import partial
 
 import pytest
-from data_helpers import make_tar, write_cifar_python
 
 from tinta.cli import main
 from tinta.data import load_dataset
 from tinta.data.download import FILENAME, download_cifar10
 from tinta.errors import TintaError
+
+from data_helpers import make_tar, write_cifar_python
 
 
 @pytest.fixture

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from data_helpers import colour_image, make_tar, make_tar_of_contents, write_image_folder
 from PIL import Image
 
 from tinta.data import folder, images, load_dataset
 from tinta.data.folder import folder_splits, load_folder, scan_tree
 from tinta.errors import TintaError
+
+from data_helpers import colour_image, make_tar, make_tar_of_contents, write_image_folder
 
 
 def write_mixed(root, size=(40, 30)):
@@ -29,7 +30,7 @@ def write_mixed(root, size=(40, 30)):
     (root / "sub").mkdir()
     rot.save(root / "sub" / "rotated.jpeg", exif=exif.tobytes())
     Image.fromarray(colour[..., 1]).save(root / "grey_L.png")
-    Image.fromarray((colour[..., 0].astype(np.uint16) * 257)).save(root / "grey16.png")
+    Image.fromarray(colour[..., 0].astype(np.uint16) * 257).save(root / "grey16.png")
     near = np.repeat(colour[..., :1], 3, axis=2).astype(np.int16)
     near[..., 2] += rng.integers(-2, 1, (h, w))
     Image.fromarray(near.clip(0, 255).astype(np.uint8)).save(root / "sub" / "near_grey.png")

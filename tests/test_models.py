@@ -4,7 +4,7 @@ import torch
 from tinta.errors import TintaError
 from tinta.models import count_parameters, create_model, list_architectures
 from tinta.models.efficientnet_lite import EfficientNetLite0, imagenet_state_dict
-from tinta.models.lab_models import grey_first_conv
+from tinta.models.lab import grey_first_conv
 
 
 @pytest.mark.parametrize("name,size,c", [("seed-cnn", 32, 24), ("small-unet", 32, 24), ("small-unet", 48, 2),

@@ -11,8 +11,17 @@ from PIL import Image
 
 from tinta import color
 from tinta.errors import TintaError
-from tinta.palette import (Palette, _kmeans_pp, _lloyd, _Octree, colour_histogram, kmeans_palette,
-                           mean_sq_distance, nearest, to_space)
+from tinta.kmeans import (
+    _kmeans_pp,
+    _lloyd,
+    _Octree,
+    colour_histogram,
+    kmeans_palette,
+    mean_sq_distance,
+    nearest,
+    to_space,
+)
+from tinta.palette import Palette
 
 CENTRES = np.array([[30, 40, 50], [200, 60, 40], [60, 190, 80], [90, 80, 220], [230, 230, 210]], float)
 

@@ -8,19 +8,22 @@ import torch
 
 from tinta import pretrained
 from tinta.errors import TintaError
-from tinta.infer import Colorizer, load_model
-from tinta.palette import kmeans_palette
-from tinta.train import checkpoint as ckpt
-from tinta.train.bins import fit_grid_bins
+from tinta.files import write_json
+from tinta.heads.bins import fit_grid_bins
+from tinta.inference import load_model
+from tinta.kmeans import kmeans_palette
+from tinta.runs import save_weights
 
 from helpers import make_run, photo
 
 
 def _as(path, task: str, **files):
+    """A legacy run folder (head named ``task``, its palette / bins in their own file)."""
     cfg = json.loads((path / "config.json").read_text())
     cfg["task"] = task
+    cfg.pop("head")
     cfg["out_channels"] = files.pop("q")
-    ckpt.write_json(path / "config.json", cfg)
+    write_json(path / "config.json", cfg)
     for name, obj in files.items():
         obj.save(path / name)
     return path
@@ -35,7 +38,7 @@ def _runs(tmp_path):
     bins = fit_grid_bins(torch.randn(4000, 2) * 30)
     bins_run = make_run(tmp_path / "bins")
     for run, q in ((pal_run, 6), (bins_run, bins.q)):  # weights with the right head size
-        ckpt.save_weights(create_model("small-unet", q, width=8), run / "best.safetensors")
+        save_weights(create_model("small-unet", q, width=8), run / "best.safetensors")
     return {"reg": reg, "pal": _as(pal_run, "palette", q=6, **{"palette.json": pal}),
             "bins": _as(bins_run, "bins", q=bins.q, **{"bins.json": bins})}
 
@@ -45,9 +48,9 @@ def test_package_and_load_every_task(tmp_path):
     x = torch.rand(1, 1, 32, 32)
     for name, run in _runs(tmp_path).items():
         entry = pretrained.package_run(run, name, f"{name} test", 32, f"# {name}\n", {"psnr": 1.0}, weights_dir=wd)
-        assert entry["bytes"] == (wd / entry["file"]).stat().st_size
-        model, task, got = pretrained.load_pretrained(name, weights_dir=wd)
-        assert got["task"] == task.name
+        assert entry.bytes == (wd / entry.file).stat().st_size
+        model, head, got = pretrained.load_pretrained(name, weights_dir=wd)
+        assert got.head.name == head.name == {"reg": "regression", "pal": "palette", "bins": "bins"}[name]
         ref = load_model(str(run)).model
         with torch.no_grad():  # fp16 weights: close, not equal
             assert torch.allclose(model(x), ref(x), atol=5e-2)
@@ -71,29 +74,39 @@ def test_shipped_registry_is_intact():
     reg = pretrained.registry()
     assert {"default", "cifar-horse"} <= set(reg)
     for name, entry in reg.items():
-        assert entry["bytes"] < 8 * 2**20, f"{name} is too big to ship"
-        assert (pretrained.WEIGHTS_DIR / entry["card"]).exists()
+        assert entry.bytes < 8 * 2**20, f"{name} is too big to ship"
+        assert (pretrained.WEIGHTS_DIR / entry.card).exists()
         c = load_model(name)
-        assert isinstance(c, Colorizer)
+        assert c.head.out_channels == entry.head.out_channels
         out = np.asarray(c(photo(48, 64)))
         assert out.shape == (48, 64, 3)
 
 
-def test_onnx_agrees_with_pytorch_on_bundled_photos(tmp_path):
-    """The shipped default, exported to ONNX, gives the same a,b as PyTorch on real photos."""
+def test_onnx_file_describes_itself_and_agrees_with_pytorch(tmp_path, capsys):
+    """The shipped vivid (bins head) exported to ONNX: loaded from the file alone (head, temperature
+    and render size from its metadata), it gives PyTorch's a,b on real photos, and the CLI runs it
+    without being told the model."""
     pytest.importorskip("onnxruntime")
-    from tinta.demo_cli import EXAMPLES
-    from tinta.export import OnnxModel, export_onnx
+    from tinta.cli import main
+    from tinta.export import export_onnx, load_onnx
     from tinta.imageio import read_picture
+    from tinta.pretrained import EXAMPLES_DIR
 
-    c = load_model("default")
-    onnx_c = Colorizer(OnnxModel(export_onnx(c, tmp_path / "default.onnx")), c.task, c.render_size)
-    photos = sorted(EXAMPLES.glob("*.jpg"))
+    c = load_model("vivid")
+    path = export_onnx(c, tmp_path / "vivid.onnx")
+    onnx_c = load_onnx(path)
+    assert onnx_c.head.name == "bins" and onnx_c.head.temperature == c.head.temperature
+    assert onnx_c.render_size == c.render_size and onnx_c.name == "vivid (onnx)"
+    photos = sorted(EXAMPLES_DIR.glob("*.jpg"))
     assert len(photos) >= 4
-    for path in photos:
-        L = torch.from_numpy(read_picture(path).L)[None, None]  # (1, 1, H, W)
-        delta = (c.predict_ab_small(L) - onnx_c.predict_ab_small(L)).abs().max().item()
-        assert delta < 1e-3, f"{path.name}: max |delta ab| = {delta}"
+    for p in photos:
+        L = torch.from_numpy(read_picture(p).L)[None, None]  # (1, 1, H, W)
+        delta = (c.predict_small(L) - onnx_c.predict_small(L)).abs().max().item()
+        assert delta < 1e-2, f"{p.name}: max |delta ab| = {delta}"
+    assert main(["colorize", str(photos[0]), "-o", str(tmp_path / "o"), "--backend", "onnx", "--onnx", str(path)]) == 0
+    assert "colourized 1 of 1" in capsys.readouterr().out
+    assert main(["colorize", str(photos[0]), "-o", str(tmp_path / "o2"), "--backend", "onnx", "--onnx", str(photos[0])]) == 2
+    assert "not a readable ONNX model" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("model", ["default", "vivid"])  # regression (scales a,b) and bins (divides T)
@@ -102,8 +115,8 @@ def test_cli_saturation_raises_colourfulness_with_shipped_models(tmp_path, model
     from PIL import Image
 
     from tinta.cli import main
-    from tinta.demo_cli import EXAMPLES
     from tinta.evaluate.metrics import colourfulness
+    from tinta.pretrained import EXAMPLES_DIR as EXAMPLES
 
     cf = []
     for s in ("0.5", "1", "2"):

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from tinta.data.base import ImageSet
-from tinta.evaluate.run import evaluate_model
+from tinta.evaluate.evaluate import evaluate_model
 from tinta.evaluate.semantic import IMAGENET_INDEX, Top1, imagenet_targets
+from tinta.heads import RegressionHead
 from tinta.models import create_model
-from tinta.train.tasks import RegressionTask
 
 from helpers import photo
 
@@ -37,7 +37,7 @@ def test_every_row_gets_top1_and_ground_truth_matches_the_classifier():
     torch.manual_seed(0)
     data = _imageset()
     model = create_model("small-unet", 2, width=8).eval()
-    results, _ = evaluate_model(model, RegressionTask(), data, batch_size=3, semantic=True)
+    results, _ = evaluate_model(model, RegressionHead(), data, batch_size=3, semantic=True)
     for row in ("ab", "grey", "gt"):
         assert 0.0 <= results[row]["top1"] <= 1.0
     direct = Top1().correct(data.images, imagenet_targets(data.classes, data.labels)).mean().item()
@@ -47,7 +47,7 @@ def test_every_row_gets_top1_and_ground_truth_matches_the_classifier():
 def test_no_top1_without_wordnet_classes():
     data = _imageset()
     data.classes = ["cat", "dog"]
-    results, _ = evaluate_model(create_model("small-unet", 2, width=8).eval(), RegressionTask(), data, semantic=True)
+    results, _ = evaluate_model(create_model("small-unet", 2, width=8).eval(), RegressionHead(), data, semantic=True)
     assert "top1" not in results["gt"]
 
 
@@ -68,7 +68,7 @@ def test_classifier_prefers_colour_to_grey_on_real_photos():
 
 
 def test_spread_subset_covers_the_split_evenly():
-    from tinta.evaluate.run import spread_subset
+    from tinta.evaluate.evaluate import spread_subset
 
     data = _imageset(10)
     data.labels = torch.arange(10) // 5  # two classes in order, as folders load

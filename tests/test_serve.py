@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import make_run, photo
 from tinta.cli import main
 from tinta.errors import TintaError
-from tinta.infer import load_model
+from tinta.inference import load_model
 from tinta.serve import make_server
+
+from helpers import make_run, photo
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_saturation_zero_gives_grey(server):
     ("", b"", 400, "no picture"),
     ("", b"not an image at all", 400, "not a readable image"),
     ("?saturation=lots", None, 400, "saturation must be a number"),
-    ("?saturation=9", None, 400, "saturation must be in"),
+    ("?saturation=9", None, 400, "saturation must be between 0 and 4"),
     ("?model=../../etc", None, 400, "unknown model"),
     ("", np.zeros((200, 200), np.uint8), 400, "at most 10,000 pixels"),
     ("", b"x" * 60_000, 413, "at most 50,000"),

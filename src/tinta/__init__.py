@@ -13,7 +13,7 @@ __all__ = ["__version__", "colorize", "load_model"]
 
 def __getattr__(name):  # keep `import tinta` light: torch loads on first use
     if name in ("colorize", "load_model", "Colorizer"):
-        from tinta import infer
+        from tinta import inference
 
-        return getattr(infer, name)
+        return getattr(inference, name)
     raise AttributeError(name)

@@ -1,10 +1,13 @@
-"""ONNX export of a colourization model (dynamic batch, height and width), and an
-ONNX Runtime wrapper that stands in for the PyTorch model inside a Colorizer."""
+"""ONNX export of a colourization model (dynamic batch, height and width), and an ONNX
+Runtime wrapper that stands in for the PyTorch model inside a :class:`~tinta.inference.Colorizer`.
+
+The ONNX file describes itself: its ``tinta`` metadata holds the head (``Head.to_dict``),
+the render size and the model's name, so :func:`load_onnx` needs nothing else.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 
@@ -12,36 +15,36 @@ import numpy as np
 import torch
 
 from tinta.errors import TintaError
+from tinta.files import atomic_path
+from tinta.heads import head_from_dict
+from tinta.inference import Colorizer, set_native_output
 
 
-def export_onnx(colorizer, out: str | Path, opset: int = 17) -> Path:
+def export_onnx(colorizer: Colorizer, out: str | Path, opset: int = 17) -> Path:
     """Write ``colorizer.model`` as ONNX: input ``l`` ``(B, 1, H, W)`` = L/100, output ``out``
-    ``(B, C, H, W)``. The task (how outputs become ab) is stored in the model's metadata."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    x = torch.rand(1, 1, 64, 64)
-    dyn = {0: "batch", 2: "height", 3: "width"}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(colorizer.model.eval(), (x,), str(tmp), input_names=["l"], output_names=["out"],
-                          dynamic_axes={"l": dyn, "out": dyn}, opset_version=opset, dynamo=False)
+    ``(B, C, h, w)`` (as the head decodes it: render or native size)."""
     import onnx
 
-    m = onnx.load(str(tmp))
-    meta = {"name": colorizer.name, "render_size": colorizer.render_size, "task": colorizer.task.name}
-    if colorizer.task.name == "palette":
-        meta["palette"] = colorizer.task.palette.to_dict()
-    if colorizer.task.name == "bins":
-        meta["bins"], meta["temperature"] = colorizer.task.bins.to_dict(), colorizer.task.main
-    m.metadata_props.add(key="tinta", value=json.dumps(meta))
-    onnx.save(m, str(tmp))
-    os.replace(tmp, out)
+    out = Path(out)
+    if out.is_dir():
+        raise TintaError(f"{out} is a folder; give the .onnx file to write")
+    model = colorizer.model.eval()
+    set_native_output(model, colorizer.head)
+    x = torch.rand(1, 1, 64, 64)
+    dyn = {0: "batch", 2: "height", 3: "width"}
+    meta = {"name": colorizer.name, "render_size": colorizer.render_size, "head": colorizer.head.to_dict()}
+    with atomic_path(out) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), str(tmp), input_names=["l"], output_names=["out"],
+                          dynamic_axes={"l": dyn, "out": dyn}, opset_version=opset, dynamo=False)
+        m = onnx.load(str(tmp))
+        m.metadata_props.add(key="tinta", value=json.dumps(meta))
+        onnx.save(m, str(tmp))
     return out
 
 
 class OnnxModel:
-    """Callable like the PyTorch model: ``(B, 1, H, W)`` tensor -> ``(B, C, H, W)`` tensor."""
+    """Callable like the PyTorch model: ``(B, 1, H, W)`` tensor -> ``(B, C, h, w)`` tensor."""
 
     def __init__(self, path: str | Path, threads: int | None = None):
         try:
@@ -51,7 +54,11 @@ class OnnxModel:
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own exception types for unreadable files
+            raise TintaError(f"{path}: not a readable ONNX model ({e.__class__.__name__})") from None
+        self.metadata = self.session.get_modelmeta().custom_metadata_map
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         (y,) = self.session.run(None, {"l": np.ascontiguousarray(x.numpy(), dtype=np.float32)})
@@ -59,3 +66,19 @@ class OnnxModel:
 
     def eval(self) -> "OnnxModel":
         return self
+
+
+def load_onnx(path: str | Path, render_size: int | None = None, threads: int | None = None) -> Colorizer:
+    """A Colorizer running ``path`` on ONNX Runtime, its head and render size read from the file.
+    (Files from older versions name the head ``task`` at the top of the metadata.)"""
+    path = Path(path)
+    if not path.is_file():
+        raise TintaError(f"{path}: ONNX file not found")
+    model = OnnxModel(path, threads)
+    try:
+        meta = json.loads(model.metadata["tinta"])
+    except (KeyError, ValueError):
+        raise TintaError(f"{path}: not an ONNX file exported by tinta (no tinta metadata)") from None
+    head = head_from_dict(meta.get("head", meta))
+    native = meta.get("render_size")
+    return Colorizer(model, head, native if render_size is None else render_size, f"{meta.get('name', path.stem)} (onnx)")

@@ -5,11 +5,16 @@ lightness L (float32, [0, 100]) plus what must survive colourization: the alpha 
 the ICC profile and the EXIF-corrected orientation. 16-bit images keep their precision
 in L. L of colour images is computed in row strips, so a 24-megapixel photo never
 needs a full-size float RGB copy.
+
+Value rules: integer pictures use their type's range (uint8 0..255, 16-bit 0..65535; PIL
+mode ``I`` with no value above 255 is 0..255). Float pictures (numpy float arrays, PIL mode
+``F``, float TIFFs) are read as [0, 1] when no value exceeds 1, else as 0..255; values
+outside the range are clipped; NaN or infinite values are refused. Only the first frame of
+an animated or multi-page file is read (:attr:`Picture.frames` says how many it has).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tinta import color
 from tinta.errors import TintaError
+from tinta.files import atomic_path
 
 STRIP_ROWS = 256
 FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "tif": "TIFF", "tiff": "TIFF", "bmp": "BMP",
@@ -32,6 +38,7 @@ class Picture:
     alpha: np.ndarray | None  # (H, W) uint8, or None
     icc_profile: bytes | None
     mode: str  # the input's PIL mode, for reports
+    frames: int = 1  # frames (pages) in the file; only the first is read
 
 
 def _lightness_from_rgb8(rgb: np.ndarray) -> np.ndarray:
@@ -43,16 +50,29 @@ def _lightness_from_rgb8(rgb: np.ndarray) -> np.ndarray:
     return L
 
 
+def float_to_unit(arr: np.ndarray, what: str = "picture") -> np.ndarray:
+    """Float pixel values -> float32 in [0, 1]: [0, 1] data as is, data with values above 1 as 0..255."""
+    arr = np.asarray(arr, dtype=np.float32)
+    if arr.size and not np.isfinite(arr).all():
+        raise TintaError(f"the {what} has NaN or infinite pixel values")
+    top = 255.0 if arr.size and float(arr.max()) > 1.0 else 1.0
+    return np.clip(arr / top, 0.0, 1.0)
+
+
 def _open(source) -> Image.Image:
     if isinstance(source, Image.Image):
         return source
     if isinstance(source, np.ndarray):
         arr = source
+        if arr.size == 0:
+            raise TintaError(f"the picture is empty (array of shape {arr.shape})")
+        if arr.dtype == bool:
+            arr = arr.astype(np.uint8) * 255
         if arr.dtype != np.uint8 and arr.dtype != np.uint16:
             if np.issubdtype(arr.dtype, np.floating):
-                arr = (np.clip(arr, 0, 1) * 255).round().astype(np.uint8)
+                arr = (float_to_unit(arr) * 255).round().astype(np.uint8)
             else:
-                raise TintaError(f"numpy images must be uint8, uint16 or float in [0, 1], got {arr.dtype}")
+                raise TintaError(f"numpy images must be uint8, uint16 or float ([0, 1] or 0..255), got {arr.dtype}")
         if arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 3, 4)):
             if arr.ndim == 3 and arr.shape[2] == 1:
                 arr = arr[..., 0]
@@ -69,16 +89,26 @@ def _open(source) -> Image.Image:
     try:
         im = Image.open(path)
         im.load()
+    except Image.DecompressionBombError as e:
+        raise TintaError(f"{path}: too many pixels ({e})") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise TintaError(f"{path}: not a readable image ({e.__class__.__name__}: {e})") from None
     return im
 
 
+def _rgb_profile(icc: bytes | None) -> bytes | None:
+    """The ICC profile if it describes RGB data (header bytes 16-19 = 'RGB '); a grey or CMYK
+    profile does not describe the sRGB result, so it is dropped."""
+    return icc if icc and len(icc) >= 20 and icc[16:20] == b"RGB " else None
+
+
 def read_picture(source) -> Picture:
     """Path / PIL image / numpy array -> :class:`Picture` (EXIF orientation applied)."""
     im = _open(source)
-    icc = im.info.get("icc_profile")
-    mode = im.mode
+    if im.width < 1 or im.height < 1:
+        raise TintaError(f"the picture is empty ({im.width}x{im.height} pixels)")
+    icc = _rgb_profile(im.info.get("icc_profile"))
+    mode, frames = im.mode, int(getattr(im, "n_frames", 1) or 1)
     try:
         im = ImageOps.exif_transpose(im)
     except Exception:  # a broken EXIF block is no reason to refuse the picture
@@ -88,20 +118,29 @@ def read_picture(source) -> Picture:
         rgba = im.convert("RGBA")
         alpha = np.asarray(rgba)[..., 3].copy()
         rgb = np.asarray(rgba.convert("RGB"))
-        return Picture(_lightness_from_rgb8(rgb), alpha, icc, mode)
+        return Picture(_lightness_from_rgb8(rgb), alpha, icc, mode, frames)
     if mode.startswith("I") or mode == "F":  # 16/32-bit grey: keep the precision
         arr = np.asarray(im).astype(np.float32)
-        top = 65535.0 if mode != "F" else 1.0
-        if mode == "I" and arr.max(initial=0) <= 255:
-            top = 255.0
-        grey = torch.from_numpy(np.clip(arr / top, 0, 1))[None]
-        return Picture(color.grey_to_lightness(grey)[0].numpy().astype(np.float32), None, icc, mode)
+        if mode == "F":
+            unit = float_to_unit(arr)
+        else:
+            unit = np.clip(arr / (255.0 if mode == "I" and arr.max(initial=0) <= 255 else 65535.0), 0, 1)
+        grey = torch.from_numpy(unit)[None]
+        return Picture(color.grey_to_lightness(grey)[0].numpy().astype(np.float32), None, icc, mode, frames)
     if mode in ("L", "1"):
         grey = torch.from_numpy(np.asarray(im.convert("L")).copy())[None]
-        return Picture(color.grey_to_lightness(grey)[0].numpy().astype(np.float32), None, icc, mode)
-    if mode == "CMYK":
-        icc = None  # a CMYK profile does not describe the sRGB result
-    return Picture(_lightness_from_rgb8(np.asarray(im.convert("RGB"))), None, icc, mode)
+        return Picture(color.grey_to_lightness(grey)[0].numpy().astype(np.float32), None, icc, mode, frames)
+    return Picture(_lightness_from_rgb8(np.asarray(im.convert("RGB"))), None, icc, mode, frames)
+
+
+def to_pil(rgb8: np.ndarray, pic: Picture) -> Image.Image:
+    """The colourized ``(H, W, 3)`` uint8 result as a PIL image with the input's alpha and ICC profile."""
+    im = Image.fromarray(rgb8, "RGB")
+    if pic.alpha is not None:
+        im.putalpha(Image.fromarray(pic.alpha, "L"))
+    if pic.icc_profile:
+        im.info["icc_profile"] = pic.icc_profile
+    return im
 
 
 def output_format(path: Path, fmt: str | None) -> tuple[str, str]:
@@ -128,12 +167,6 @@ def write_picture(rgb8: np.ndarray, alpha: np.ndarray | None, path: Path, pil_fo
         kw["icc_profile"] = icc_profile
     if pil_format in ("JPEG", "WEBP"):
         kw["quality"] = quality
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
+    with atomic_path(path) as tmp:
         im.save(tmp, format=pil_format, **kw)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return kept

@@ -15,8 +15,6 @@ that a refactor must reproduce them (tests/test_characterisation.py).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import sys
 import tempfile

@@ -10,8 +10,9 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 from tinta.errors import TintaError
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -92,29 +92,16 @@ def holdout_split(n: int, fraction: float, seed: int = 0) -> tuple[torch.Tensor,
     return perm[k:].sort().values, perm[:k].sort().values
 
 
-def iterate_batches(
-    n: int,
-    batch_size: int,
-    shuffle: bool,
-    generator: torch.Generator | None = None,
-    drop_last: bool = False,
-    rank: int = 0,
-    world_size: int = 1,
-) -> Iterator[torch.Tensor]:
-    """Index batches over ``range(n)``. With ``world_size > 1`` each rank gets a disjoint,
-    equally long share of every global batch (``batch_size`` is the global batch)."""
-    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
-    step = batch_size
-    for start in range(0, n, step):
-        idx = order[start : start + step]
-        if drop_last and len(idx) < step:
-            return
-        if world_size > 1:
-            idx = idx[: len(idx) - len(idx) % world_size] if len(idx) >= world_size else idx
-            idx = idx[rank::world_size]
-            if len(idx) == 0:
-                return
-        yield idx
+def iterate_batches(n: int, batch_size: int) -> Iterator[torch.Tensor]:
+    """Index batches over ``range(n)`` in order (training shuffles with
+    :func:`tinta.train.distributed.epoch_batches`)."""
+    for start in range(0, n, batch_size):
+        yield torch.arange(start, min(n, start + batch_size))
+
+
+def batch_rgb8(raw: torch.Tensor, lab: torch.Tensor, colorspace: str) -> torch.Tensor:
+    """uint8 sRGB ``(B, 3, H, W)`` of a batch read in ``colorspace`` (``rgb`` as is, else from its Lab)."""
+    return raw if colorspace == "rgb" else color.rgb_to_uint8(color.lab_to_rgb(lab))
 
 
 def random_crop_flip(
@@ -136,12 +123,6 @@ def random_crop_flip(
         mask = torch.rand(B, generator=generator) < 0.5
         batch = torch.where(mask[:, None, None, None], batch.flip(-1), batch)
     return batch
-
-
-def center_crop(batch: torch.Tensor, crop: int) -> torch.Tensor:
-    H, W = batch.shape[-2:]
-    top, left = (H - crop) // 2, (W - crop) // 2
-    return batch[..., top : top + crop, left : left + crop]
 
 
 # --- the decode-once cache -------------------------------------------------------------

@@ -9,8 +9,8 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 from PIL import Image, ImageOps

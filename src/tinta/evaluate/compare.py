@@ -9,7 +9,6 @@ and ``psnr_vs_colourfulness.png``.
 from __future__ import annotations
 
 import html
-import json
 import platform
 import time
 from pathlib import Path
@@ -18,29 +17,25 @@ import torch
 from PIL import Image, ImageDraw
 
 from tinta import color
-from tinta.data.base import batch_to_lab
+from tinta.data import load_dataset
+from tinta.data.base import batch_rgb8, batch_to_lab
 from tinta.errors import TintaError
-from tinta.evaluate.run import evaluate_run, grid_indices, save_grid, spread_subset
-from tinta.infer import decode_full, model_output
-from tinta.train.checkpoint import read_json
-from tinta.train.loop import load_run
-
-METRICS = ("psnr", "ssim", "colourfulness", "cf_abs_diff")
-
-
-def _main_row(report: dict) -> dict:
-    return report["results"][report["main_decoding"]]
+from tinta.evaluate.evaluate import evaluate_run, grid_indices, resolve_render_size, save_grid, spread_subset
+from tinta.files import atomic_write, read_json, write_json, write_text
+from tinta.inference import predict_ab, set_native_output, upsample_ab
+from tinta.runs import load_run, read_state
 
 
 @torch.no_grad()
-def inference_ms(model, size: int = 224, repeats: int = 5) -> float:
-    """Median ms for one ``size x size`` image (batch 1) on this machine's CPU."""
-    x = torch.rand(1, 1, size, size) * 100
-    model_output(model, x)  # warm-up
+def inference_ms(model, head, size: int = 224, repeats: int = 5) -> float:
+    """Median ms for one ``size x size`` image (batch 1, model and decoding) on this machine's CPU."""
+    L = torch.rand(1, 1, size, size) * 100
+    set_native_output(model, head)
+    predict_ab(model, head, L, 0)  # warm-up
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        model_output(model, x)
+        predict_ab(model, head, L, 0)
         times.append(time.perf_counter() - t0)
     return 1000 * sorted(times)[len(times) // 2]
 
@@ -76,89 +71,99 @@ def scatter_png(curves: list[list[tuple[str, float, float]]], gt_cf: float, path
             d.text((px(x) + 8, py(y) - 6), name, fill=c)
     d.text((W // 2 - 60, H - 24), "PSNR (dB, higher = closer)", fill="black")
     d.text((m, 20), "colourfulness (Hasler & Suesstrunk)", fill="black")
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    img.save(tmp)
-    tmp.replace(path)
+    atomic_write(path, lambda tmp: img.save(tmp, format="PNG"))
 
 
-def _wanted(report: dict | None, render_size, size, temperatures) -> bool:
+def _wanted(report: dict | None, render_size: int, size, temperatures, max_images) -> bool:
     """Whether a saved evaluation matches what is asked (else it is redone)."""
     if report is None or report.get("render_size") != render_size or (size and report["size"][0] != size):
         return False
-    return not (temperatures and report["task"] == "bins"
-                and report.get("decodings") != [f"T={t:g}" for t in temperatures])
+    if report.get("max_images") != max_images:
+        return False
+    return not temperatures or report.get("decodings") == [f"T={t:g}" for t in temperatures] or report["task"] != "bins"
+
+
+def _evaluated(run: str, split: str, data_root, rs: int, size, temperatures, max_images) -> dict:
+    path = Path(run) / f"eval-{split}.json"
+    report = read_json(path) if path.exists() else None
+    if not _wanted(report, rs, size, temperatures, max_images):
+        print(f"evaluating {run} on {split} ...")
+        report = evaluate_run(run, split, data_root=data_root, render_size=rs, size=size,
+                              temperatures=temperatures, max_images=max_images)
+    return report
+
+
+def _rows(run: str, report: dict, info, rs: int, ms: float) -> list[dict]:
+    state = read_state(Path(run)) or {"epoch": 0, "train_seconds": 0.0}
+    decodings = report.get("decodings", [report["main_decoding"]])
+    rows = []
+    for dec in decodings:
+        rows.append({
+            "name": Path(run).name + (f" {dec}" if len(decodings) > 1 else ""), "run": run, "decoding": dec,
+            "model": info.architecture, "task": report["task"], "metrics": report["results"][dec],
+            "grey": report["results"]["grey"], "gt": report["results"]["gt"],
+            "gt_colourfulness": report["results"]["gt"]["colourfulness"],
+            "parameters": info.parameters, "pretrained": info.pretrained_encoder,
+            "epochs": state["epoch"], "train_minutes": state["train_seconds"] / 60,
+            "train_images": info.data.get("train"), "train_size": info.native_size,
+            "render_size": rs, "ms_per_image_224": ms, "images": report["images"], "skipped": report["skipped"],
+        })
+    return rows
 
 
 def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_root: str | None = None,
-            render_size: int | None = -1, grid_images: int = 8, size: int | None = None,
+            render_size: int | None = None, grid_images: int = 8, size: int | None = None,
             temperatures: tuple[float, ...] | None = None, max_images: int | None = None) -> dict:
-    """Evaluate (or reuse the evaluations of) ``runs`` and write the report into ``out``.
-    Bins runs give one row per annealed-mean temperature (``temperatures``: default the run's own)."""
-    from tinta.data import load_dataset
-    from tinta.train.tasks import BinTask
-
+    """Evaluate (or reuse the evaluations of) ``runs`` and write the report into ``out``. ``render_size``:
+    None = each run's own, 0 = full image. Bins runs give one row per annealed-mean temperature."""
     if baseline not in runs:
         runs = [baseline] + list(runs)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows, columns, data, curves = [], {}, None, []
+    rows, columns, curves, lab, data = [], {}, [], None, None
     for run in runs:
-        path = Path(run) / f"eval-{split}.json"
-        report = read_json(path) if path.exists() else None
-        model, task, config = load_run(run)
-        rs = (config["train"].get("crop") or config["train"].get("size")) if render_size == -1 else render_size
-        if not _wanted(report, rs, size, temperatures) or report.get("max_images") != max_images:
-            print(f"evaluating {run} on {split} ...")
-            report = evaluate_run(run, split, data_root=data_root, render_size=rs, size=size,
-                                  temperatures=temperatures, max_images=max_images)
-        if temperatures and isinstance(task, BinTask):
-            task = BinTask(task.bins, tuple(temperatures), task.rebalance, main=task.main)
-        state = read_json(Path(run) / "state.json")
-        if data is None:
-            data = load_dataset(config["train"]["dataset"], data_root or config["train"]["data_root"], split,
-                                classes=list(config["train"]["classes"]) or None, size=size)
-            data = spread_subset(data, max_images)
-            idx = torch.tensor(grid_indices(len(data), grid_images))
-            lab = batch_to_lab(data.get(idx), data.colorspace)
+        model, head, info = load_run(run)
+        rs = resolve_render_size(render_size, info.native_size)
+        report = _evaluated(run, split, data_root, rs, size, temperatures, max_images)
+        if temperatures:
+            head = head.with_temperatures(tuple(temperatures))
+        if lab is None:
+            tc = info.train
+            data = spread_subset(load_dataset(tc["dataset"], data_root or tc["data_root"], split,
+                                              classes=list(tc["classes"]) or None, size=size), max_images)
+            raw = data.get(torch.tensor(grid_indices(len(data), grid_images)))
+            lab = batch_to_lab(raw, data.colorspace)
             columns["grey"] = color.rgb_to_uint8(color.lightness_to_grey(lab[:, :1])).expand(-1, 3, -1, -1)
-        out_t = model_output(model, lab[:, :1], rs, upsample=task.name != "bins")
-        ms = inference_ms(model)
-        decodings = report.get("decodings", [report["main_decoding"]]) if report["task"] == "bins" else [report["main_decoding"]]
-        curve = []
-        for dec in decodings:
-            name = Path(run).name + (f" {dec}" if len(decodings) > 1 else "")
-            columns[name] = color.rgb_to_uint8(decode_full(task, out_t, lab[:, :1], dec))
-            m = report["results"][dec]
-            curve.append((name, m["psnr"], m["colourfulness"]))
-            rows.append({
-                "name": name, "run": run, "decoding": dec, "model": config["train"]["model"], "task": report["task"],
-                "metrics": m, "grey": report["results"]["grey"], "gt": report["results"]["gt"],
-                "gt_colourfulness": report["results"]["gt"]["colourfulness"],
-                "parameters": config["parameters"], "pretrained": config["pretrained_encoder"],
-                "epochs": state["epoch"], "train_minutes": state["train_seconds"] / 60,
-                "train_images": config["data"]["train"], "train_size": config["train"]["crop"] or config["train"]["size"],
-                "render_size": rs, "ms_per_image_224": ms, "images": report["images"], "skipped": report["skipped"],
-            })
-        curves.append(curve)
-    columns["ground truth"] = color.rgb_to_uint8(color.lab_to_rgb(lab)) if data.colorspace != "rgb" else data.get(idx)
+        new = _rows(run, report, info, rs, inference_ms(model, head))
+        by_label = {d.label: d for d in head.decodings}
+        set_native_output(model, head)
+        for row in new:
+            pred = predict_ab(model, head, lab[:, :1], rs, by_label.get(row["decoding"], head.main))
+            columns[row["name"]] = color.rgb_to_uint8(upsample_ab(pred, lab[:, :1]))
+        rows += new
+        curves.append([(r["name"], r["metrics"]["psnr"], r["metrics"]["colourfulness"]) for r in new])
+    columns["ground truth"] = batch_rgb8(raw, lab, data.colorspace)
+    return _write_report(out_dir, rows, columns, curves, split, render_size, baseline)
+
+
+def _write_report(out_dir: Path, rows, columns, curves, split, render_size, baseline) -> dict:
     save_grid(list(columns.values()), out_dir / "grid.png")
     base = next(r for r in rows if r["run"] == baseline)
-    gt_cf = rows[0]["gt_colourfulness"]
     curves.append([("grey", rows[0]["grey"]["psnr"], 0.0)])
-    scatter_png(curves, gt_cf, out_dir / "psnr_vs_colourfulness.png")
+    scatter_png(curves, rows[0]["gt_colourfulness"], out_dir / "psnr_vs_colourfulness.png")
     summary = {"split": split, "render_size": render_size, "baseline": base["name"], "rows": rows,
                "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} torch threads",
                "columns": list(columns)}
-    (out_dir / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_json(out_dir / "report.json", summary)
     md = to_markdown(summary)
-    (out_dir / "report.md").write_text(md)
-    (out_dir / "report.html").write_text(to_html(summary, md))
+    write_text(out_dir / "report.md", md)
+    write_text(out_dir / "report.html", to_html(summary, md))
     return summary
 
 
 def _render(summary: dict) -> str:
     sizes = sorted({str(r["render_size"] or "full image") for r in summary["rows"]})
-    return ", ".join(sizes) + (" (each run's training size)" if summary["render_size"] == -1 else "")
+    return ", ".join(sizes) + (" (each run's training size)" if summary["render_size"] is None else "")
 
 
 def _fmt(v: float, d: int = 2) -> str:

@@ -7,41 +7,54 @@ for per-pixel classification over a palette or ab bins.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch.nn as nn
 
 from tinta.errors import TintaError
 
-_REGISTRY: dict[str, Callable[..., nn.Module]] = {}
-_DESCRIPTIONS: dict[str, str] = {}
+
+@dataclass(frozen=True)
+class Architecture:
+    factory: Callable[..., nn.Module]
+    description: str
+    default_head: str = "regression"  # what `tinta train --head auto` trains
+    imagenet_encoder: bool = False  # takes ``imagenet=``: load ImageNet encoder weights when built for training
 
 
-def register(name: str, description: str):
+_REGISTRY: dict[str, Architecture] = {}
+
+
+def register(name: str, description: str, default_head: str = "regression", imagenet_encoder: bool = False):
     def deco(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        _REGISTRY[name] = fn
-        _DESCRIPTIONS[name] = description
+        _REGISTRY[name] = Architecture(fn, description, default_head, imagenet_encoder)
         return fn
 
     return deco
 
 
-def _load_all() -> None:
-    from tinta.models import lab_models, palette_models  # noqa: F401  (registers)
+def architecture(name: str) -> Architecture:
+    if name not in _REGISTRY:
+        raise TintaError(f"unknown model {name!r}; choose from: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
 
 
 def list_architectures() -> dict[str, str]:
-    _load_all()
-    return dict(_DESCRIPTIONS)
+    return {name: a.description for name, a in _REGISTRY.items()}
 
 
-def create_model(name: str, out_channels: int, **kwargs) -> nn.Module:
-    """Build architecture ``name`` with ``out_channels`` outputs per pixel."""
-    _load_all()
-    if name not in _REGISTRY:
-        raise TintaError(f"unknown model {name!r}; choose from: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name](out_channels=out_channels, **kwargs)
+def create_model(name: str, out_channels: int, imagenet: bool = True, **kwargs) -> nn.Module:
+    """Build architecture ``name`` with ``out_channels`` outputs per pixel. ``imagenet=False``
+    skips loading ImageNet encoder weights (the model's own weights are loaded next)."""
+    arch = architecture(name)
+    if arch.imagenet_encoder:
+        kwargs["imagenet"] = imagenet
+    return arch.factory(out_channels=out_channels, **kwargs)
 
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+from tinta.models import lab, small  # noqa: E402,F401  (registers the architectures)

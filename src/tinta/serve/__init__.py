@@ -21,9 +21,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from tinta.errors import TintaError
+from tinta.heads import check_saturation
+from tinta.inference import load_model
 
 PAGE = Path(__file__).with_name("page.html")
-MAX_SATURATION = 4.0
 
 
 class ModelCache:
@@ -36,8 +37,6 @@ class ModelCache:
         self._lock = threading.Lock()
 
     def get(self, name: str | None):
-        from tinta.infer import load_model
-
         name = name or self.default
         if name not in self.allowed:
             raise TintaError(f"unknown model {name!r}; this server offers {', '.join(self.allowed)}")
@@ -125,12 +124,7 @@ def make_handler(models: ModelCache, max_bytes: int, max_pixels: int):
             data = self.rfile.read(length) if length > 0 else b""
             q = {k: v[-1] for k, v in parse_qs(url.query).items()}
             try:
-                try:
-                    saturation = float(q.get("saturation", 1.0))
-                except ValueError:
-                    raise TintaError(f"saturation must be a number, got {q['saturation']!r}") from None
-                if not 0.0 <= saturation <= MAX_SATURATION:
-                    raise TintaError(f"saturation must be in [0, {MAX_SATURATION:g}], got {saturation:g}")
+                saturation = check_saturation(q.get("saturation", 1.0))
                 png = colorize_bytes(data, models.get(q.get("model")), saturation, max_pixels)
             except TintaError as e:
                 return self._json(400, {"error": str(e)})

@@ -1,78 +1,78 @@
-"""Run folders: weights as safetensors, configuration and history as JSON / CSV.
+"""Training checkpoints, committed as one unit, and the per-epoch metrics log.
 
-A run folder holds ``config.json`` (the TrainConfig, the task and its palette, the model's
-construction arguments), ``last.safetensors`` and ``best.safetensors`` (weights),
-``optimizer.pt`` (the optimizer state, read back with ``weights_only=True``),
-``state.json`` (epoch, best score) and ``metrics.csv`` (one row per epoch).
-Every file is written under a temporary name and renamed, so an interrupted
-run never leaves a half-written checkpoint.
+Each epoch's weights (``last.safetensors``), optimizer state (``optimizer.pt``, read back
+with ``weights_only=True``) and ``state.json`` (epoch, best score, time) are written into a
+fresh hidden folder ``.checkpoint-EPOCH``; then one rename points the ``checkpoint`` link
+at it. A run killed at any moment therefore resumes from a consistent epoch: the
+previous one, or the new one once the rename happened, never a mix of the two.
+Run folders of older versions (these files at the top of the folder) still resume.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn as nn
-from safetensors.torch import load_file, save_file
 
 from tinta.errors import TintaError
+from tinta.files import atomic_write, read_json, tmp_path, write_json
+from tinta.runs import LINK, checkpoint_dir, load_weights, read_state, save_weights  # noqa: F401
 
 
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp{os.getpid()}")
+def _reached(step: str) -> None:
+    """Called after each step of :func:`commit` (a hook for tests that simulate a kill there)."""
 
 
-def write_json(path: Path, obj: Any) -> None:
-    tmp = _tmp(path)
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+def commit(run_dir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: dict) -> None:
+    """Write the epoch's weights, optimizer and state into a new folder, then switch the
+    ``checkpoint`` link to it with one rename; older checkpoint folders are removed after."""
+    run_dir = Path(run_dir)
+    new = run_dir / f".checkpoint-{state['epoch']:04d}"
+    if new.exists():
+        shutil.rmtree(new)
+    new.mkdir()
+    save_weights(model, new / "last.safetensors")
+    _reached("weights")
+    atomic_write(new / "optimizer.pt", lambda tmp: torch.save(opt.state_dict(), tmp))
+    _reached("optimizer")
+    write_json(new / "state.json", state)
+    _reached("state")
+    link_tmp = tmp_path(run_dir / LINK)
+    with contextlib.suppress(FileNotFoundError):
+        link_tmp.unlink()
+    os.symlink(new.name, link_tmp)
+    _reached("link")
+    os.replace(link_tmp, run_dir / LINK)  # the commit
+    _reached("commit")
+    for old in run_dir.glob(".checkpoint-*"):
+        if old.name != new.name:
+            shutil.rmtree(old, ignore_errors=True)
+    for legacy in ("last.safetensors", "optimizer.pt", "state.json"):  # superseded by the link
+        with contextlib.suppress(FileNotFoundError):
+            (run_dir / legacy).unlink()
 
 
-def read_json(path: Path) -> Any:
+def restore(run_dir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> dict:
+    """Load the committed checkpoint into ``model`` and ``opt``; returns its state."""
+    ck = checkpoint_dir(run_dir)
+    if ck is None:
+        raise TintaError(f"--resume: no checkpoint to continue in {run_dir}")
+    state = read_json(ck / "state.json")
+    load_weights(model, ck / "last.safetensors")
+    path = ck / "optimizer.pt"
     try:
-        return json.loads(Path(path).read_text())
+        opt.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     except FileNotFoundError:
-        raise TintaError(f"{path}: not found") from None
-    except json.JSONDecodeError as e:
-        raise TintaError(f"{path}: not valid JSON ({e})") from None
-
-
-def save_weights(model: nn.Module, path: Path, half: bool = False, metadata: dict[str, str] | None = None) -> None:
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    if half:
-        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-    tmp = _tmp(path)
-    save_file(state, str(tmp), metadata=metadata)
-    os.replace(tmp, path)
-
-
-def load_weights(model: nn.Module, path: Path) -> None:
-    if not Path(path).is_file():
-        raise TintaError(f"{path}: checkpoint not found")
-    try:
-        state = load_file(str(path))
-    except Exception as e:
-        raise TintaError(f"{path}: not a safetensors checkpoint ({e})") from None
-    own = model.state_dict()
-    state = {k: v.to(own[k].dtype) if k in own else v for k, v in state.items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise TintaError(f"{path}: weights do not fit this model (missing {missing[:3]}, unexpected {unexpected[:3]})")
-
-
-def save_optimizer(opt: torch.optim.Optimizer, path: Path) -> None:
-    tmp = _tmp(path)
-    torch.save(opt.state_dict(), tmp)
-    os.replace(tmp, path)
-
-
-def load_optimizer(opt: torch.optim.Optimizer, path: Path) -> None:
-    opt.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        raise TintaError(f"{path}: missing; the checkpoint is incomplete") from None
+    except Exception as e:  # truncated, foreign or pickled-object files
+        raise TintaError(f"{path}: not an optimizer state of this run ({e.__class__.__name__}); "
+                         f"start a new run with another --out") from None
+    return state
 
 
 class MetricsLog:
@@ -88,9 +88,11 @@ class MetricsLog:
     def append(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
         fields = list(dict.fromkeys(k for r in self.rows for k in r))
-        tmp = _tmp(self.path)
-        with tmp.open("w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=fields)
-            w.writeheader()
-            w.writerows(self.rows)
-        os.replace(tmp, self.path)
+
+        def write(tmp: Path) -> None:
+            with tmp.open("w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=fields)
+                w.writeheader()
+                w.writerows(self.rows)
+
+        atomic_write(self.path, write)

@@ -2,35 +2,39 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
-from typing import Optional
 
-PALETTE_MODELS = ("seed-cnn", "small-unet")
+from tinta.data import DATASETS
+from tinta.errors import TintaError
+from tinta.heads import DEFAULT_TEMPERATURE, HEADS
+from tinta.heads.regression import LOSSES
+from tinta.models import architecture
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     model: str = field(default="seed-cnn", metadata={"help": "architecture (see `tinta models`)"})
-    dataset: str = field(default="cifar10", metadata={"help": "data set kind", "choices": ("cifar10", "folder", "lab-npy")})
+    dataset: str = field(default="cifar10", metadata={"help": "data set kind", "choices": DATASETS})
     data_root: str = field(default="", metadata={"help": "data set path (archive, folder or npy folder)"})
     classes: tuple[str, ...] = field(default=(), metadata={"help": "class names or indices to keep (default: all)"})
     out: str = field(default="runs/default", metadata={"help": "run folder: checkpoints, config, metrics"})
-    width: Optional[int] = field(default=None, metadata={"help": "model channel width (default: the model's own)"})
+    width: int | None = field(default=None, metadata={"help": "model channel width (default: the model's own)"})
     head: str = field(default="auto", metadata={"help": "what is predicted per pixel: palette colour index, "
                                                 "ab regression, or ab-bin classification (Zhang et al. 2016); "
                                                 "auto = palette for seed-cnn/small-unet, regression otherwise",
-                                                "choices": ("auto", "palette", "regression", "bins")})
+                                                "choices": ("auto", *HEADS)})
     bins: str = field(default="grid", metadata={"help": "bins head: 'grid' (size-10 ab grid, bins the training "
                                                 "data uses) or a palette JSON whose colours' a,b are the bins"})
     bin_sigma: float = field(default=5.0, metadata={"help": "bins head: Gaussian sigma of the soft encoding (ab units)"})
     bin_lambda: float = field(default=0.5, metadata={"help": "bins head: rebalancing mix with uniform (0 = full rebalancing)"})
     rebalance: bool = field(default=True, metadata={"help": "bins head: weight pixels by class rebalancing"})
-    temperature: float = field(default=0.38, metadata={"help": "bins head: annealed-mean temperature for validation"})
-    palette: Optional[str] = field(default=None, metadata={"help": "palette JSON (palette head); fitted on the "
+    temperature: float = field(default=DEFAULT_TEMPERATURE, metadata={"help": "bins head: annealed-mean temperature for validation"})
+    palette: str | None = field(default=None, metadata={"help": "palette JSON (palette head); fitted on the "
                                                            "train+test pixels of --classes if not given"})
     k: int = field(default=24, metadata={"help": "palette size when the palette is fitted on the fly"})
-    size: Optional[int] = field(default=None, metadata={"help": "resize short side + centre crop on load (folder data)"})
-    crop: Optional[int] = field(default=None, metadata={"help": "random training crop (evaluation uses full images)"})
+    size: int | None = field(default=None, metadata={"help": "resize short side + centre crop on load (folder data)"})
+    crop: int | None = field(default=None, metadata={"help": "random training crop (evaluation uses full images)"})
     flip: bool = field(default=True, metadata={"help": "random horizontal flips"})
     epochs: int = field(default=10, metadata={"help": "training epochs"})
     batch_size: int = field(default=64, metadata={"help": "images per optimisation step"})
@@ -38,14 +42,14 @@ class TrainConfig:
     schedule: str = field(default="cosine", metadata={"help": "learning-rate schedule over all steps",
                                                       "choices": ("cosine", "constant")})
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
-    loss: str = field(default="huber", metadata={"help": "regression loss on ab/110", "choices": ("huber", "l1", "l2")})
+    loss: str = field(default="huber", metadata={"help": "regression loss on ab/110", "choices": LOSSES})
     freeze_epochs: int = field(default=1, metadata={"help": "epochs a pretrained encoder stays frozen (warm-up)"})
     encoder_lr_mult: float = field(default=0.1, metadata={"help": "pretrained encoder lr = lr x this after warm-up"})
     val_fraction: float = field(default=0.1, metadata={"help": "part of the train split held out for validation"})
-    max_train: Optional[int] = field(default=None, metadata={"help": "use at most this many training images"})
-    max_val: Optional[int] = field(default=None, metadata={"help": "use at most this many validation images"})
+    max_train: int | None = field(default=None, metadata={"help": "use at most this many training images"})
+    max_val: int | None = field(default=None, metadata={"help": "use at most this many validation images"})
     seed: int = field(default=0, metadata={"help": "seed for initialisation, shuffling and augmentation"})
-    threads: Optional[int] = field(default=None, metadata={"help": "torch CPU threads (default: torch's choice)"})
+    threads: int | None = field(default=None, metadata={"help": "torch CPU threads (default: torch's choice)"})
     device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or mps"})
     amp: str = field(default="off", metadata={"help": "mixed precision: bf16 (CPU/CUDA) or fp16 (CUDA)",
                                               "choices": ("off", "bf16", "fp16")})
@@ -53,11 +57,27 @@ class TrainConfig:
     compile: bool = field(default=False, metadata={"help": "torch.compile the model"})
     resume: bool = field(default=False, metadata={"help": "continue the run in --out from its last checkpoint"})
 
+    def __post_init__(self):
+        checks = [("epochs", self.epochs >= 1, "at least 1"), ("batch-size", self.batch_size >= 1, "at least 1"),
+                  ("lr", math.isfinite(self.lr) and self.lr > 0, "a positive number"),
+                  ("encoder-lr-mult", math.isfinite(self.encoder_lr_mult) and self.encoder_lr_mult >= 0, ">= 0"),
+                  ("weight-decay", math.isfinite(self.weight_decay) and self.weight_decay >= 0, ">= 0"),
+                  ("temperature", math.isfinite(self.temperature) and self.temperature > 0, "a positive number"),
+                  ("val-fraction", 0 < self.val_fraction < 1, "between 0 and 1"),
+                  ("freeze-epochs", self.freeze_epochs >= 0, ">= 0"), ("k", self.k >= 2, "at least 2"),
+                  ("size", self.size is None or 8 <= self.size <= 4096, "between 8 and 4096"),
+                  ("crop", self.crop is None or self.crop >= 8, "at least 8"),
+                  ("threads", self.threads is None or self.threads >= 1, "at least 1")]
+        for name, ok, want in checks:
+            if not ok:
+                raise TintaError(f"--{name} must be {want}, got {getattr(self, name.replace('-', '_'))}")
+        for name in ("max_train", "max_val", "width"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise TintaError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+
     @property
     def resolved_head(self) -> str:
-        if self.head != "auto":
-            return self.head
-        return "palette" if self.model in PALETTE_MODELS else "regression"
+        return architecture(self.model).default_head if self.head == "auto" else self.head
 
     def model_kwargs(self) -> dict:
         return {"width": self.width} if self.width else {}

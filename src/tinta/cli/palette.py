@@ -5,13 +5,9 @@ from __future__ import annotations
 import argparse
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "palette",
-        help="fit a K-means colour palette (train+test pixels of the chosen classes)",
-        description="Exact K-means over every pixel of the train and test splits (run on the "
-        "histogram of distinct colours); writes the palette as JSON.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = ("Exact K-means over every pixel of the train and test splits (run on the "
+        "histogram of distinct colours); writes the palette as JSON.")
     p.add_argument("--dataset", default="cifar10", help="data set kind (default: cifar10)")
     p.add_argument("--data-root", required=True, help="data set archive or folder")
     p.add_argument("--classes", nargs="*", default=None, help="class names to use (default: all)")
@@ -19,14 +15,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--space", choices=("rgb", "lab"), default="rgb", help="distance space (default: rgb)")
     p.add_argument("--seed", type=int, default=0, help="k-means++ seed (default: 0)")
     p.add_argument("--n-init", type=int, default=None,
-                   help="k-means++ seedings run to convergence, the best kept (default: tinta.palette.N_INIT, 2)")
+                   help="k-means++ seedings run to convergence, the best kept (default: tinta.kmeans.N_INIT, 2)")
     p.add_argument("--out", default="palette.json", help="output JSON (default: palette.json)")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tinta.errors import TintaError
-    from tinta.palette import fit_palette
+    from tinta.train.fit_heads import fit_palette
 
     if args.k < 1 or (args.n_init is not None and args.n_init < 1):
         raise TintaError(f"--k and --n-init must be at least 1, got {args.k} and {args.n_init}")

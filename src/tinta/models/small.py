@@ -1,7 +1,7 @@
-"""Per-pixel palette classifiers for 32x32 CIFAR-10 colourization (founding document 1).
+"""Small per-pixel classifiers for 32x32 images (CIFAR-10 colourization over a K-colour palette).
 
-``seed-cnn`` is the founding document's network, layer for layer; ``small-unet`` is
-the stronger classifier we measure against it under the same protocol.
+``seed-cnn`` is the classic palette-classification CNN, layer for layer; ``small-unet`` is
+the stronger classifier measured against it under the same protocol.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 
 from tinta.models import register
-from tinta.models.blocks import DoubleConv, UpBlock
+from tinta.models.layers import DoubleConv, UpBlock
 
 
 class SeedCNN(nn.Module):
@@ -68,11 +68,13 @@ class SmallUNet(nn.Module):
         return self.head(self.up1(self.up2(m, e2), e1))  # (B, C, H, W)
 
 
-@register("seed-cnn", "founding document 1: 2 conv 5x5 + max-pool, 2 MLP layers, softmax over K (32x32 only)")
+@register("seed-cnn", "founding document 1: 2 conv 5x5 + max-pool, 2 MLP layers, softmax over K (32x32 only)",
+          default_head="palette")
 def seed_cnn(out_channels: int = 24, **kw) -> nn.Module:
     return SeedCNN(out_channels=out_channels, **kw)
 
 
-@register("small-unet", "small 3-scale U-Net, fully convolutional, any size (per-pixel classifier or regressor)")
+@register("small-unet", "small 3-scale U-Net, fully convolutional, any size (per-pixel classifier or regressor)",
+          default_head="palette")
 def small_unet(out_channels: int = 24, **kw) -> nn.Module:
     return SmallUNet(out_channels=out_channels, **kw)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tinta.evaluate.cli import add_size_options
+from tinta.cli.evaluate import _positive, add_size_options
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("compare", help="compare evaluated runs against a baseline (Markdown + HTML report)",
-                       description="Compare runs on one split: table of metrics and their difference from the "
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = ("Compare runs on one split: table of metrics and their difference from the "
                        "baseline, parameters, training time, inference ms/image; a picture grid and a "
                        "PSNR-vs-colourfulness plot. Runs not yet evaluated on the split are evaluated first.")
     p.add_argument("runs", nargs="+", help="run folders")
@@ -19,9 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="val", help="split to compare on")
     p.add_argument("--data-root", default=None, help="data set path (default: each run's own)")
     add_size_options(p)
-    p.add_argument("--max-images", type=int, default=None,
+    p.add_argument("--max-images", type=_positive, default=None,
                    help="score N images evenly spaced over the split (default: all)")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_runs(args.runs + [args.baseline])
     summary = compare(args.runs, args.baseline, args.out, split=args.split, data_root=args.data_root,
-                      render_size=args.render_size or None, size=args.size, temperatures=args.temperatures,
+                      render_size=args.render_size, size=args.size, temperatures=args.temperatures,
                       max_images=args.max_images)
     print((Path(args.out) / "report.md").read_text())
     print(verdict(summary).replace("**", ""))

@@ -15,11 +15,12 @@ import torch
 from PIL import Image
 
 from tinta import color
-from tinta.data.base import ImageSet, batch_to_lab, iterate_batches
+from tinta.data.base import ImageSet, batch_rgb8, batch_to_lab, iterate_batches
 from tinta.evaluate import metrics
-from tinta.train.checkpoint import write_json
-from tinta.infer import decode_full, model_output
-from tinta.train.loop import load_run
+from tinta.files import atomic_write, write_json
+from tinta.heads import Head
+from tinta.inference import check_render_size, render_input, set_native_output, upsample_ab
+from tinta.runs import load_run
 
 GRID_IMAGES = 16
 
@@ -49,10 +50,7 @@ def save_grid(columns: list[torch.Tensor], path: Path, min_side: int = 96) -> No
             img = rows[i, j].repeat_interleave(scale, 1).repeat_interleave(scale, 2)
             y, x = pad + i * (H * scale + pad), pad + j * (W * scale + pad)
             canvas[:, y : y + H * scale, x : x + W * scale] = img
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    Image.fromarray(canvas.permute(1, 2, 0).numpy()).save(tmp)
-    tmp.replace(path)
+    atomic_write(path, lambda tmp: Image.fromarray(canvas.permute(1, 2, 0).numpy()).save(tmp, format="PNG"))
 
 
 class _Acc:
@@ -78,95 +76,99 @@ def _score(acc: _Acc, prefix: str, pred8: torch.Tensor, gt8: torch.Tensor, with_
     acc.add(f"{prefix}cf_abs_diff", (cf_pred - cf_gt).abs())
 
 
+def _columns(head: Head, decodings, out, L, gt8) -> dict[str, torch.Tensor]:
+    """Every row's uint8 prediction for one batch: each decoding, grey, the head's reference rows."""
+    preds = {d.label: color.rgb_to_uint8(upsample_ab(head.predict(out, d), L)) for d in decodings}
+    preds["grey"] = color.rgb_to_uint8(color.lightness_to_grey(L)).expand(-1, 3, -1, -1)
+    preds.update(head.references(gt8))
+    return preds
+
+
 @torch.no_grad()
-def evaluate_model(model, task, data: ImageSet, batch_size: int = 64, ssim_metric: bool = True,
+def evaluate_model(model, head: Head, data: ImageSet, batch_size: int = 64, ssim_metric: bool = True,
                    render_size: int | None = None, semantic: bool = False) -> tuple[dict, dict]:
-    """-> (results, grid columns). Results hold one dict of metric means per decoding,
-    plus the reference rows (``grey``, ``quantized-gt``) and ``gt`` colourfulness.
-    With ``render_size`` the model runs on a copy resized to that short side and its
-    output is upsampled to the full image (see :mod:`tinta.infer`). With ``semantic`` and
+    """-> (results, grid columns). Results hold one dict of metric means per decoding, plus the
+    reference rows (``grey``, the head's own such as ``quantized-gt``) and ``gt`` colourfulness.
+    The model runs at ``render_size`` (0 / None: the image's own size) and its a,b are upsampled to
+    the full image, as ``tinta colorize`` does (:mod:`tinta.inference`). With ``semantic`` and
     WordNet-id classes, every row also gets ``top1``: ImageNet top-1 of EfficientNet-Lite0
     (see :mod:`tinta.evaluate.semantic`)."""
     from tinta.evaluate.semantic import Top1, imagenet_targets
 
     targets = imagenet_targets(data.classes, data.labels) if semantic else None
     classifier = Top1() if targets is not None else None
-    decodings = list(task.decodings)
-    accs = {d: _Acc() for d in decodings + ["grey"] + (["quantized-gt"] if task.name == "palette" else [])}
-    gt_acc = _Acc()
+    set_native_output(model, head)
+    decodings = head.decodings
+    labels = [d.label for d in decodings]
+    accs: dict[str, _Acc] = {}
+    gt_acc, counts = _Acc(), {"correct": 0.0, "pixels": 0.0}
     pick = set(grid_indices(len(data)))
-    grid: dict[str, list[torch.Tensor]] = {"grey": [], **{d: [] for d in decodings}, "ground truth": []}
-    if task.name == "palette":
-        grid["quantized"] = []
+    grid: dict[str, list[torch.Tensor]] = {}
     t_model = 0.0
-    for idx in iterate_batches(len(data), batch_size, shuffle=False):
+    for idx in iterate_batches(len(data), batch_size):
         raw = data.get(idx)
         lab = batch_to_lab(raw, data.colorspace)
-        gt8 = raw if data.colorspace == "rgb" else color.rgb_to_uint8(color.lab_to_rgb(lab))
-        L = lab[:, :1]
+        gt8, L = batch_rgb8(raw, lab, data.colorspace), lab[:, :1]
         t0 = time.perf_counter()
-        out = model_output(model, L, render_size, upsample=task.name != "bins")
+        out = model(render_input(L, render_size))
         t_model += time.perf_counter() - t0
-        preds = {d: color.rgb_to_uint8(decode_full(task, out, L, d)) for d in decodings}
-        preds["grey"] = color.rgb_to_uint8(color.lightness_to_grey(L)).expand(-1, 3, -1, -1)
-        if task.name == "palette":
-            q = task.palette.quantize(gt8)
-            preds["quantized-gt"] = task.palette.to_rgb(q)
-            accs[decodings[0]].add("accuracy", metrics.pixel_accuracy(out.argmax(1), q))
+        preds = _columns(head, decodings, out, L, gt8)
+        if out.shape[-2:] == L.shape[-2:]:  # per-pixel accuracy of classifiers, when rendered at full size
+            for k, v in head.batch_stats(out, head.targets(gt8, lab)).items():
+                counts[k] = counts.get(k, 0.0) + v
         for name, pred8 in preds.items():
-            accs[name].n += len(idx)
+            accs.setdefault(name, _Acc()).n += len(idx)
             _score(accs[name], "", pred8, gt8, ssim_metric)
         gt_acc.n += len(idx)
         gt_acc.add("colourfulness", metrics.colourfulness(gt8))
         if classifier is not None:
             t = targets[idx]
             gt_acc.add("top1", classifier.correct(gt8, t))
-            for name, pred8 in preds.items():
-                if name != "quantized-gt":
-                    accs[name].add("top1", classifier.correct(pred8, t))
+            for name in labels + ["grey"]:
+                accs[name].add("top1", classifier.correct(preds[name], t))
         sel = [i for i, j in enumerate(idx.tolist()) if j in pick]
-        if sel:
-            grid["grey"].append(preds["grey"][sel])
-            for d in decodings:
-                grid[d].append(preds[d][sel])
-            grid["ground truth"].append(gt8[sel])
-            if task.name == "palette":
-                grid["quantized"].append(preds["quantized-gt"][sel])
+        if sel:  # grid columns: grey | each decoding | ground truth | the head's reference rows
+            source = {**preds, "ground truth": gt8}
+            for name in ["grey", *labels, "ground truth", *[k for k in preds if k not in labels and k != "grey"]]:
+                grid.setdefault(name, []).append(source[name][sel])
     results = {name: a.means() for name, a in accs.items()}
-    if task.name == "palette":
-        results[decodings[1]]["accuracy"] = results[decodings[0]]["accuracy"]
+    if counts["pixels"]:
+        for d in decodings:
+            results[d.label]["accuracy"] = counts["correct"] / counts["pixels"]
     results["gt"] = gt_acc.means()
     results["model_ms_per_image"] = 1000 * t_model / max(len(data), 1)
     return results, {k: torch.cat(v) for k, v in grid.items() if v}
 
 
+def resolve_render_size(render_size: int | None, native: int | None) -> int:
+    """The one render-size rule: None -> the model's own (``native``), 0 -> the full image (0)."""
+    render_size = check_render_size(render_size)
+    return (native or 0) if render_size is None else render_size
+
+
 def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None = None, which: str = "best",
-                 batch_size: int = 64, max_images: int | None = None, render_size: int | None = -1,
+                 batch_size: int = 64, max_images: int | None = None, render_size: int | None = None,
                  size: int | None = None, temperatures: tuple[float, ...] | None = None,
                  semantic: bool = True) -> dict:
-    """Score a run on ``split``: images at their own size (or resized to ``size``), the model
-    at ``render_size`` (-1: the size it trained at), bins models decoded at each of
-    ``temperatures`` (default: the run's own). Writes ``eval-SPLIT.json`` and ``grid-SPLIT.png``."""
+    """Score a run on ``split``: images at their own size (or resized to ``size``), the model at
+    ``render_size`` (None: the size it trained at; 0: the full image), classifier heads decoded at
+    each of ``temperatures`` (default: the run's own). Writes ``eval-SPLIT.json`` and ``grid-SPLIT.png``."""
     from tinta.data import load_dataset
-    from tinta.train.tasks import BinTask
 
     run_dir = Path(run_dir)
-    model, task, config = load_run(run_dir, which)
-    tc = config["train"]
-    if render_size == -1:
-        render_size = tc.get("crop") or tc.get("size")
-    if temperatures and isinstance(task, BinTask):
-        task = BinTask(task.bins, tuple(temperatures), task.rebalance, main=task.main)
-    data = load_dataset(tc["dataset"], data_root or tc["data_root"], split,
-                        classes=list(tc["classes"]) or None, size=size)
+    model, head, info = load_run(run_dir, which)
+    rs = resolve_render_size(render_size, info.native_size)
+    if temperatures:
+        head = head.with_temperatures(tuple(temperatures))
+    tc = info.train
+    data = load_dataset(tc["dataset"], data_root or tc["data_root"], split, classes=list(tc["classes"]) or None, size=size)
     data = spread_subset(data, max_images)
-    results, grid = evaluate_model(model, task, data, batch_size, render_size=render_size, semantic=semantic)
+    results, grid = evaluate_model(model, head, data, batch_size, render_size=rs, semantic=semantic)
     report = {
-        "run": str(run_dir), "checkpoint": which, "model": tc["model"], "task": task.name,
-        "split": split, "images": len(data), "max_images": max_images, "render_size": render_size, "skipped": data.skipped, "size": list(data.size),
-        "decodings": list(task.decodings), "main_decoding": task.main_decoding,
-        "pretrained_encoder": config.get("pretrained_encoder", False),
-        "parameters": config.get("parameters"), "results": results,
+        "run": str(run_dir), "checkpoint": which, "model": info.architecture, "task": head.name,
+        "split": split, "images": len(data), "max_images": max_images, "render_size": rs, "skipped": data.skipped,
+        "size": list(data.size), "decodings": [d.label for d in head.decodings], "main_decoding": head.main.label,
+        "pretrained_encoder": info.pretrained_encoder, "parameters": info.parameters, "results": results,
     }
     write_json(run_dir / f"eval-{split}.json", report)
     save_grid(list(grid.values()), run_dir / f"grid-{split}.png")

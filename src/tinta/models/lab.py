@@ -1,4 +1,4 @@
-"""The three LAB colourization models of founding document 2 (L in, a,b out, 224x224):
+"""Encoder-decoder colourization models for photos (L in, a,b or bin logits out, at H/2, upsampled):
 
 - ``vanilla-cnn``: plain convolutional encoder-decoder, no skips, no pretrained weights (baseline);
 - ``resnet``: ResNet-18 trunk (He et al. 2016) + upsampling decoder, ImageNet weights when a
@@ -19,10 +19,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from tinta import color
-from tinta.models import register
-from tinta.models.blocks import DoubleConv, UpBlock, conv_bn_relu
+from tinta.models import efficientnet_lite, register
+from tinta.models import resnet as resnet_mod
 from tinta.models.efficientnet_lite import EfficientNetLite0, imagenet_state_dict
-from tinta.models import efficientnet_lite, resnet as resnet_mod
+from tinta.models.layers import UpBlock, conv_bn_relu
 
 
 def grey_first_conv(conv: nn.Conv2d) -> nn.Conv2d:
@@ -156,11 +156,12 @@ def vanilla_cnn(out_channels: int = 2, **kw) -> nn.Module:
     return VanillaCNN(out_channels=out_channels, **kw)
 
 
-@register("resnet", "ResNet-18 trunk + upsampling decoder; ImageNet weights if a torchvision file is found")
+@register("resnet", "ResNet-18 trunk + upsampling decoder; ImageNet weights if a torchvision file is found",
+          imagenet_encoder=True)
 def resnet(out_channels: int = 2, **kw) -> nn.Module:
     return ResNetColorizer(out_channels=out_channels, **kw)
 
 
-@register("unet", "U-Net with ImageNet EfficientNet-Lite0 encoder, skips at every scale")
+@register("unet", "U-Net with ImageNet EfficientNet-Lite0 encoder, skips at every scale", imagenet_encoder=True)
 def unet(out_channels: int = 2, **kw) -> nn.Module:
     return EffNetUNet(out_channels=out_channels, **kw)

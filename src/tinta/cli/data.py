@@ -9,10 +9,9 @@ from collections import Counter
 from tinta.data import DATASETS
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("data", help="inspect or download data sets",
-                       description="Inspect a data root (tinta data info) or download CIFAR-10 (tinta data download).")
-    p.set_defaults(run=lambda args: p.print_help() or 0)
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = ("Inspect a data root (tinta data info) or download CIFAR-10 (tinta data download).")
+    p.set_defaults(_run=lambda args: p.print_help() or 0)
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
 
     info = dsub.add_parser("info", help="count images, sizes, classes and skipped files per split",
@@ -22,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     info.add_argument("--data-root", required=True, help="archive, folder or npy folder")
     info.add_argument("--classes", nargs="+", default=None, help="class names or indices to keep (default: all)")
     info.add_argument("--size", type=int, default=None, help="resize short side + centre crop to SIZE x SIZE")
-    info.set_defaults(run=run_info)
+    info.set_defaults(_run=run_info)
 
     dl = dsub.add_parser("download", help="download the official CIFAR-10 python archive",
                          description="Download cifar-10-python.tar.gz into --to, verified by MD5; "
@@ -31,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dl.add_argument("--to", required=True, help="folder to put the archive in")
     dl.add_argument("--url", default=None, help="mirror URL (default: the official one)")
     dl.add_argument("--md5", default=None, help="expected MD5 (default: the official archive's)")
-    dl.set_defaults(run=run_download)
+    dl.set_defaults(_run=run_download)
 
 
 def _class_summary(labels, classes: list[str]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import types
 import typing
 from typing import Any, TypeVar
 
@@ -17,7 +18,7 @@ T = TypeVar("T")
 
 def _base_type(tp: Any) -> Any:
     origin = typing.get_origin(tp)
-    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+    if origin is typing.Union or origin is types.UnionType:
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return _base_type(args[0])
     return tp
@@ -52,3 +53,20 @@ def config_from_args(cls: type[T], args: argparse.Namespace, **overrides: Any) -
         if isinstance(values.get(f.name), list) and typing.get_origin(_base_type(f.type)) is tuple:
             values[f.name] = tuple(values[f.name])
     return cls(**values)  # type: ignore[call-arg]
+
+
+def config_to_argv(cfg: Any) -> list[str]:
+    """The command-line options that give back ``cfg`` (a dataclass instance) with :func:`config_from_args`."""
+    argv: list[str] = []
+    hints = typing.get_type_hints(type(cfg))
+    for f in dataclasses.fields(cfg):
+        value, flag = getattr(cfg, f.name), "--" + f.name.replace("_", "-")
+        if _base_type(hints[f.name]) is bool:
+            argv.append(flag if value else "--no-" + flag[2:])
+        elif value is None:
+            continue
+        elif isinstance(value, (list, tuple)):
+            argv += [flag, *map(str, value)] if value else []
+        else:
+            argv += [flag, str(value)]
+    return argv

@@ -5,27 +5,35 @@ from __future__ import annotations
 import argparse
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("evaluate", help="score a trained run on a held-out split",
-                       description="Evaluate a run: PSNR, SSIM, colourfulness (and per-pixel accuracy for "
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = ("Evaluate a run: PSNR, SSIM, colourfulness (and per-pixel accuracy for "
                        "palette models) on a held-out split; writes eval-SPLIT.json and grid-SPLIT.png "
                        "into the run folder.")
     p.add_argument("--run", dest="run_dir", required=True, help="run folder written by `tinta train`")
     p.add_argument("--split", default="test", help="split to score (cifar10: test; imagenette: val)")
     p.add_argument("--data-root", default=None, help="data set path (default: the one the run trained on)")
     p.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which weights")
-    p.add_argument("--batch-size", type=int, default=64, help="images per forward pass")
-    p.add_argument("--max-images", type=int, default=None, help="score N images evenly spaced over the split (default: all)")
+    p.add_argument("--batch-size", type=_positive, default=64, help="images per forward pass")
+    p.add_argument("--max-images", type=_positive, default=None, help="score N images evenly spaced over the split (default: all)")
     add_size_options(p)
     p.add_argument("--no-semantic", dest="semantic", action="store_false",
                    help="skip the ImageNet top-1 test (run by default on WordNet-id classes such as Imagenette)")
-    p.set_defaults(run=run)
 
 
 def _sizes(text: str) -> int:
-    v = int(text)
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if v < 0:
         raise argparse.ArgumentTypeError("must be >= 0")
+    return v
+
+
+def _positive(text: str) -> int:
+    v = _sizes(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
     return v
 
 
@@ -33,7 +41,7 @@ def add_size_options(p: argparse.ArgumentParser) -> None:
     """--size, --render-size, --temperatures (shared with `tinta compare`)."""
     p.add_argument("--size", type=_sizes, default=None,
                    help="resize the images to this short side and centre-crop (default: as they are)")
-    p.add_argument("--render-size", type=_sizes, default=-1,
+    p.add_argument("--render-size", type=_sizes, default=None,
                    help="short side the model runs at, its output upsampled to the full image "
                    "(default: the size the run trained at; 0: the full image)")
     p.add_argument("--temperatures", type=float, nargs="+", default=None,
@@ -56,11 +64,11 @@ def format_results(report: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinta.evaluate.run import evaluate_run
+    from tinta.evaluate.evaluate import evaluate_run
 
-    report = evaluate_run(args.run_dir, split=getattr(args, "split"), data_root=args.data_root,
+    report = evaluate_run(args.run_dir, split=args.split, data_root=args.data_root,
                           which=args.checkpoint, batch_size=args.batch_size, max_images=args.max_images,
-                          render_size=args.render_size or None, size=args.size, temperatures=args.temperatures,
+                          render_size=args.render_size, size=args.size, temperatures=args.temperatures,
                           semantic=args.semantic)
     print(format_results(report))
     print(f"saved {args.run_dir}/eval-{args.split}.json and {report['grid']} (columns: {', '.join(report['grid_columns'])})")

@@ -8,12 +8,11 @@
   p~ the Gaussian-smoothed empirical bin distribution, normalised so E_p~[w] = 1;
 - predictions are decoded with the annealed mean: softmax(log p / T), T ~ 0.38.
 
-Any set of ab centres can serve as the bins: the seed-1 K=24 palette's a,b too.
+Any set of ab centres can serve as the bins: a K-means palette's a,b too.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +20,8 @@ import torch
 import torch.nn.functional as F
 
 from tinta.errors import TintaError
+from tinta.files import read_json, write_json
+from tinta.heads.base import Decoding, Head, register_head
 
 DEFAULT_TEMPERATURE = 0.38
 
@@ -51,14 +52,10 @@ class ABBins:
         return cls(t("centres"), t("prior"), t("weights"), d["grid"], d["sigma"], d["lam"], d["neighbours"], d["source"])
 
     def save(self, path: str | Path) -> None:
-        from tinta.train.checkpoint import write_json
-
         write_json(Path(path), self.to_dict())
 
     @classmethod
     def load(cls, path: str | Path) -> "ABBins":
-        from tinta.train.checkpoint import read_json
-
         try:
             return cls.from_dict(read_json(Path(path)))
         except KeyError as e:
@@ -131,3 +128,56 @@ def annealed_mean(logits: torch.Tensor, bins: ABBins, temperature: float = DEFAU
         raise ValueError(f"temperature must be > 0, got {temperature}")
     p = torch.softmax(logits / temperature, dim=1)
     return torch.einsum("bqhw,qc->bchw", p, bins.centres.to(p))
+
+
+@register_head
+class BinsHead(Head):
+    """Classification over ab bins: rebalanced soft cross-entropy, trained and decoded at the
+    model's own output resolution, decoded with the annealed mean at ``temperature`` (the
+    one the model is used at) and, for reports, at each of ``temperatures``."""
+
+    name = "bins"
+    native_resolution = True
+
+    def __init__(self, bins: ABBins, temperature: float = DEFAULT_TEMPERATURE, rebalance: bool = True,
+                 temperatures: tuple[float, ...] = ()):
+        if not temperature > 0 or any(not t > 0 for t in temperatures):
+            raise ValueError(f"temperatures must be > 0, got {temperature}, {temperatures}")
+        self.bins, self.temperature, self.rebalance = bins, float(temperature), rebalance
+        self.temperatures = tuple(float(t) for t in temperatures) or (self.temperature,)
+        self.out_channels = bins.q
+
+    @property
+    def main(self) -> Decoding:
+        return Decoding(f"T={self.temperature:g}", temperature=self.temperature)
+
+    @property
+    def decodings(self) -> tuple[Decoding, ...]:
+        return tuple(Decoding(f"T={t:g}", temperature=t) for t in self.temperatures)
+
+    def with_temperatures(self, temperatures: tuple[float, ...]) -> "BinsHead":
+        return BinsHead(self.bins, self.temperature, self.rebalance, tuple(temperatures))
+
+    def targets(self, rgb8: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
+        return lab[:, 1:]  # (B, 2, H, W) ab; soft-encoded inside the loss
+
+    def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Logits at the targets' size, or smaller (then the ab targets are area-pooled to it)."""
+        if out.shape[-2:] != target.shape[-2:]:
+            target = F.interpolate(target, size=out.shape[-2:], mode="area")  # (B, 2, h, w)
+        return rebalanced_soft_ce(out, target, self.bins, self.rebalance)
+
+    def predict(self, out: torch.Tensor, decoding: Decoding | None = None, saturation: float = 1.0) -> torch.Tensor:
+        """Annealed mean; ``saturation`` s divides the temperature (s > 1: more vivid, s = 0: grey)."""
+        if saturation <= 0:
+            return out.new_zeros(out.shape[0], 2, *out.shape[2:])
+        t = decoding.temperature if decoding is not None and decoding.temperature else self.temperature
+        return annealed_mean(out, self.bins, t / saturation)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "bins": self.bins.to_dict(), "temperature": self.temperature,
+                "rebalance": self.rebalance}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "BinsHead":
+        return cls(ABBins.from_dict(d["bins"]), d.get("temperature", DEFAULT_TEMPERATURE), d.get("rebalance", True))

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("models", help="list architectures and shipped weights",
-                       description="List the model architectures tinta can train and the trained weights it ships.")
-    p.set_defaults(run=run)
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = ("List the model architectures tinta can train and the trained weights it ships.")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     reg = registry()
     print("\nshipped weights (tinta colorize --model NAME):" + ("" if reg else " none"))
     for name, e in sorted(reg.items()):
-        metrics = ", ".join(f"{k} {v}" for k, v in e.get("metrics", {}).items())
-        print(f"  {name:<12} {e['architecture']} ({e['task']}), {e['bytes'] / 1e6:.1f} MB, data {e['data']}")
-        print(f"  {'':<12} {e['description']}; {metrics}; card: {WEIGHTS_DIR / e['card']}")
+        metrics = ", ".join(f"{k} {v}" for k, v in e.metrics.items())
+        print(f"  {name:<12} {e.architecture} ({e.head.name}), {e.bytes / 1e6:.1f} MB, data {e.data}")
+        print(f"  {'':<12} {e.description}; {metrics}; card: {WEIGHTS_DIR / e.card}")
     return 0

@@ -1,0 +1,212 @@
+"""Colourizing files and folders: input collection, output naming, sharding, the batch loop.
+
+Guarantees (tested in ``tests/faults``):
+
+- an input is never overwritten: no output path, summary or temporary file may be an input
+  of the whole run (every shard, every torchrun rank);
+- outputs are written to a temporary name and renamed, so none is ever half-written; a
+  temporary file left by a killed run is removed by the next run into the same folder;
+- output names never collide: with one input folder, outputs keep their paths relative
+  to it; with several inputs, their paths relative to the inputs' common folder; when
+  ``--format`` would give two inputs the same name, the input's own suffix is kept in it
+  (``photo-jpg.png``);
+- one bad file never stops the batch; every input is counted: done, failed, skipped.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tinta.errors import TintaError
+from tinta.files import read_json, sweep_stale_temps, write_json
+from tinta.imageio import FORMATS, output_format, read_picture, write_picture
+
+IMAGE_SUFFIXES = {"." + k for k in FORMATS}
+
+
+@dataclass
+class Job:
+    src: Path  # resolved input file
+    dst: Path  # output file
+    pil_format: str
+
+
+@dataclass
+class Plan:
+    jobs: list[Job]  # every input of the run, in a fixed order
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (input, why it yields no picture)
+
+
+def _expand(item: str) -> list[Path]:
+    return [Path(p) for p in sorted(glob.glob(item, recursive=True))] if glob.has_magic(item) else [Path(item)]
+
+
+def collect(items: list[str]) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]]]:
+    """-> ([(resolved file, anchor folder)], [(input, problem)]): files of the inputs (folders searched
+    recursively), sorted and deduplicated, each with the folder its output name is relative to."""
+    found: dict[Path, Path] = {}
+    problems: list[tuple[str, str]] = []
+    for item in items:
+        paths = _expand(item)
+        if not paths or not any(os.path.lexists(p) for p in paths):
+            problems.append((item, "matched no file"))
+            continue
+        for p in paths:
+            if p.is_dir():
+                files = [f for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+                if not files:
+                    problems.append((str(p), f"folder holds no pictures ({', '.join(sorted(IMAGE_SUFFIXES))})"))
+                for f in files:
+                    found.setdefault(f.resolve(), p.resolve())
+            elif p.exists() and stat.S_ISREG(p.stat().st_mode):
+                found.setdefault(p.resolve(), p.resolve().parent)
+            else:
+                problems.append((str(p), "not a regular file or folder"))
+    return sorted(found.items()), problems
+
+
+def plan(items: list[str], out_dir: Path, fmt: str | None = None) -> Plan:
+    """Every input and its output path; raises TintaError when no input yields a picture."""
+    files, problems = collect(items)
+    if not files:
+        reasons = "; ".join(f"{i}: {r}" for i, r in problems) or "no inputs"
+        raise TintaError(f"no pictures to colourize ({reasons})")
+    anchors = {a for _, a in files}
+    base = anchors.pop() if len(anchors) == 1 else Path(os.path.commonpath([str(a) for _, a in files]))
+    if len(items) == 1 and Path(items[0]).is_dir():
+        base = Path(items[0]).resolve()
+    jobs, names = [], {}
+    for src, _ in files:
+        try:
+            pil_format, suffix = output_format(src, fmt)
+        except TintaError as e:
+            problems.append((str(src), str(e)))
+            continue
+        rel = src.relative_to(base)
+        jobs.append(Job(src, out_dir / rel.with_suffix(suffix), pil_format))
+        names.setdefault(jobs[-1].dst, []).append(jobs[-1])
+    for dst, same in names.items():
+        if len(same) > 1:  # --format gave several inputs one name: keep each input's suffix in it
+            for j in same:
+                j.dst = dst.with_name(f"{j.src.stem}-{j.src.suffix.lstrip('.').lower()}{dst.suffix}")
+    return Plan(jobs, problems)
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """The output folder, checked (and created) before any model runs."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise TintaError(f"-o {out_dir} is a file; give a folder for the results")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TintaError(f"-o {out_dir}: cannot create the folder ({e.strerror})") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise TintaError(f"-o {out_dir}: the folder is not writable")
+    sweep_stale_temps(out_dir, recursive=True)
+
+
+def check_summary_path(summary: str | None, inputs: set[Path]) -> Path | None:
+    """``--summary FILE``: a .json path that is not an input and not an existing non-JSON file."""
+    if summary is None:
+        return None
+    path = Path(summary)
+    if path.suffix.lower() != ".json":
+        raise TintaError(f"--summary {summary}: the summary is JSON; give a path ending in .json")
+    if path.resolve() in inputs:
+        raise TintaError(f"--summary {summary} is one of the inputs; choose another path")
+    if path.exists() and not path.is_file():
+        raise TintaError(f"--summary {summary} is a folder or device; give a .json file path")
+    if path.exists():
+        read_json(path)  # an existing file is only replaced when it is JSON (a previous summary)
+    return path
+
+
+def shard_of(jobs: list[Job], index: int, count: int) -> list[Job]:
+    """Shard ``index`` of ``count``: every count-th job of the fixed order (disjoint, covering)."""
+    return jobs[index::count]
+
+
+def parse_shard(shard: str | None, environ=os.environ) -> tuple[int, int]:
+    """``--shard I/N``, else torchrun's RANK / WORLD_SIZE, else 0/1."""
+    if shard is None:
+        if "WORLD_SIZE" in environ and "RANK" in environ:  # under torchrun
+            try:
+                i, n = int(environ["RANK"]), int(environ["WORLD_SIZE"])
+            except ValueError:
+                raise TintaError(f"RANK={environ['RANK']!r} / WORLD_SIZE={environ['WORLD_SIZE']!r} "
+                                 f"must be whole numbers") from None
+            if not (n >= 1 and 0 <= i < n):
+                raise TintaError(f"RANK={i} WORLD_SIZE={n}: need 0 <= RANK < WORLD_SIZE")
+            return i, n
+        return 0, 1
+    try:
+        i, n = (int(x) for x in shard.split("/"))
+    except ValueError:
+        raise TintaError(f"--shard must look like I/N (e.g. 0/4), got {shard!r}") from None
+    if not (n >= 1 and 0 <= i < n):
+        raise TintaError(f"--shard {shard}: need 0 <= I < N")
+    return i, n
+
+
+@dataclass
+class Result:
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # outputs already there (--skip-existing)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    partial: list[str] = field(default_factory=list)  # inputs with frames / pages that were not colourized
+
+
+def colorize_one(colorizer, job: Job, inputs: set[Path], saturation: float, result: Result) -> None:
+    if job.dst.resolve() in inputs:
+        raise TintaError(f"output {job.dst} would overwrite an input; choose another -o")
+    pic = read_picture(job.src)
+    rgb = colorizer.colorize_lightness(pic.L, saturation)
+    if not write_picture(rgb, pic.alpha, job.dst, job.pil_format, pic.icc_profile):
+        result.notes.append(f"{job.src}: {job.pil_format} has no alpha channel; alpha dropped")
+    if pic.frames > 1:
+        result.partial.append(str(job.src))
+        result.notes.append(f"{job.src}: only the first of its {pic.frames} frames was colourized")
+    result.done.append(str(job.dst))
+
+
+def run_jobs(colorizer, jobs: list[Job], inputs: set[Path], saturation: float, skip_existing: bool = False,
+             progress=lambda it: it) -> Result:
+    """Colourize ``jobs``; one bad file is recorded and the batch goes on."""
+    result = Result()
+    for job in progress(jobs):
+        if skip_existing and job.dst.is_file():
+            result.skipped.append(str(job.dst))
+            continue
+        try:
+            colorize_one(colorizer, job, inputs, saturation, result)
+        except TintaError as e:
+            result.failed.append((str(job.src), str(e)))
+        except Exception as e:  # one bad file never stops the batch
+            result.failed.append((str(job.src), f"{e.__class__.__name__}: {e}"))
+    return result
+
+
+def summary_dict(result: Result, model: str, shard: tuple[int, int], problems: list[tuple[str, str]]) -> dict:
+    failures = [{"input": s, "reason": r} for s, r in problems + result.failed]
+    return {"model": model, "shard": f"{shard[0]}/{shard[1]}", "done": len(result.done), "skipped": len(result.skipped),
+            "failed": len(failures), "partial": len(result.partial), "failures": failures, "notes": result.notes}
+
+
+def merge_shard_summaries(out_dir: Path, summary: dict, i: int, n: int) -> dict | None:
+    """Write this shard's summary into OUTDIR; the shard that completes the set writes the
+    merged ``tinta-summary.json`` and returns it."""
+    write_json(out_dir / f"tinta-summary.shard-{i}-of-{n}.json", summary)
+    parts = [out_dir / f"tinta-summary.shard-{k}-of-{n}.json" for k in range(n)]
+    if not all(p.exists() for p in parts):
+        return None
+    loaded = [read_json(p) for p in parts]
+    merged = {"model": summary["model"], "shards": n,
+              **{k: sum(x.get(k, 0) for x in loaded) for k in ("done", "skipped", "failed", "partial")},
+              "failures": [f for x in loaded for f in x["failures"]], "notes": [m for x in loaded for m in x["notes"]]}
+    write_json(out_dir / "tinta-summary.json", merged)
+    return merged

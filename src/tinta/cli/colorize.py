@@ -1,0 +1,106 @@
+"""``tinta colorize INPUT... -o OUTDIR``: colourize files, folders (recursive) and globs.
+
+Outputs keep the input's format (or ``--format``) and its path relative to the input folder
+(several inputs: to their common folder), are written under a temporary name and renamed,
+and never replace an input. One bad file never stops the batch: it is reported in the
+summary, and the exit code is 1 if anything failed. ``--shard I/N`` (or torchrun's RANK /
+WORLD_SIZE) colourizes a disjoint, deterministic part of the inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = ("Colourize grey (or faded) photos. Colour inputs are re-colourized from their own "
+                     "lightness. Alpha, ICC profile and EXIF orientation are kept.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (recursive) or globs")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--model", default="default", help="shipped weights name (see `tinta models`) or a run folder")
+    p.add_argument("--checkpoint", default=None, help="a run folder to use instead of --model")
+    p.add_argument("--saturation", type=_float, default=1.0, help="chroma gain, 0 to 4 (1.0 = as predicted)")
+    p.add_argument("--render-size", type=_int, default=None,
+                   help="short side the model sees (default: the model's own; 0: the full picture)")
+    p.add_argument("--format", choices=("png", "jpg", "webp", "tif", "bmp"), default=None,
+                   help="output format (default: the input's)")
+    p.add_argument("--backend", choices=("torch", "onnx"), default="torch", help="inference engine")
+    p.add_argument("--onnx", default=None, help="ONNX file for --backend onnx (its own metadata names the head; "
+                   "default: export --model to a temporary file)")
+    p.add_argument("--shard", default=None, metavar="I/N", help="process only shard I of N (0-based)")
+    p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist (resume a batch)")
+    p.add_argument("--summary", default=None, metavar="FILE.json", help="also write the summary as JSON here")
+
+
+def load_colorizer(args: argparse.Namespace):
+    from tinta.heads import check_saturation
+    from tinta.inference import check_render_size, load_model
+
+    check_saturation(args.saturation)
+    render_size = check_render_size(args.render_size)
+    if args.backend == "onnx":
+        from tinta.export import export_onnx, load_onnx
+
+        if args.onnx is None:
+            import tempfile
+
+            args.onnx = export_onnx(load_model(args.checkpoint or args.model), Path(tempfile.mkdtemp()) / "model.onnx")
+        return load_onnx(args.onnx, render_size)
+    return load_model(args.checkpoint or args.model, render_size=render_size)
+
+
+def report(summary: dict, out_dir: Path, total: int) -> None:
+    shard = summary["shard"]
+    print(f"colourized {summary['done']} of {total} images into {out_dir} (model {summary['model']}"
+          + (f", shard {shard}" if not shard.endswith("/1") else "") + f"); failed {summary['failed']}"
+          + (f"; skipped {summary['skipped']} already there" if summary["skipped"] else ""))
+    for f in summary["failures"]:
+        print(f"  failed: {f['reason'] if f['reason'].startswith(f['input']) else f['input'] + ': ' + f['reason']}")
+    for n in summary["notes"]:
+        print(f"  note: {n}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from tinta import batch
+
+    out_dir = Path(args.out)
+    shard_i, shard_n = batch.parse_shard(args.shard)
+    plan = batch.plan(args.inputs, out_dir, args.format)
+    inputs = {j.src for j in plan.jobs}
+    summary_path = batch.check_summary_path(args.summary, inputs)
+    batch.check_out_dir(out_dir)
+    jobs = batch.shard_of(plan.jobs, shard_i, shard_n)
+    colorizer = load_colorizer(args)
+    problems = plan.problems if shard_i == 0 else []  # reported once, by shard 0
+    result = batch.run_jobs(colorizer, jobs, inputs, args.saturation, args.skip_existing,
+                            lambda it: tqdm(it, desc="colorize", disable=len(jobs) < 2, file=sys.stderr))
+    summary = batch.summary_dict(result, colorizer.name, (shard_i, shard_n), problems)
+    report(summary, out_dir, len(jobs) + len(problems))
+    if summary_path:
+        from tinta.files import write_json
+
+        write_json(summary_path, summary)
+    if shard_n > 1:
+        merged = batch.merge_shard_summaries(out_dir, summary, shard_i, shard_n)
+        if merged:
+            print(f"all {shard_n} shards finished: {merged['done']} done, {merged['failed']} failed "
+                  f"(merged summary {out_dir / 'tinta-summary.json'})")
+    return 1 if summary["failed"] or summary["partial"] else 0

@@ -1,0 +1,18 @@
+"""Heads: what a model predicts per pixel, its loss, and how its output becomes a,b.
+
+    from tinta.heads import head_from_dict
+    head = head_from_dict({"name": "regression", "loss": "huber"})
+    ab = head.predict(model(x), head.main, saturation=1.2)
+
+``HEADS`` maps a name (``regression``, ``palette``, ``bins``) to its class; add a head by
+subclassing :class:`Head` in a module here, decorating it with :func:`register_head` and
+importing it below.
+"""
+
+from tinta.heads.base import HEADS, MAX_SATURATION, Decoding, Head, check_saturation, head_from_dict, register_head
+from tinta.heads.bins import DEFAULT_TEMPERATURE, ABBins, BinsHead
+from tinta.heads.palette import PaletteHead
+from tinta.heads.regression import RegressionHead
+
+__all__ = ["HEADS", "MAX_SATURATION", "DEFAULT_TEMPERATURE", "ABBins", "BinsHead", "Decoding", "Head",
+           "PaletteHead", "RegressionHead", "check_saturation", "head_from_dict", "register_head"]

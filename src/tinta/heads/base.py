@@ -1,0 +1,112 @@
+"""What a model predicts per pixel and how that becomes colour: the :class:`Head`.
+
+A head knows the number of output channels, the training targets and loss, how
+outputs decode to a,b (:meth:`Head.predict`), and how it is written to and read from
+JSON (:meth:`Head.to_dict` / :func:`head_from_dict`). Everything else in tinta (training,
+inference, evaluation, ONNX, shipped weights) goes through this interface; nothing outside
+``tinta.heads`` asks which head it holds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from tinta.errors import TintaError
+
+MAX_SATURATION = 4.0
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """One way of turning a head's output into colour; ``label`` names it in reports."""
+
+    label: str
+    temperature: float | None = None  # bins: annealed-mean temperature
+    own_lightness: bool = False  # palette: paint the palette colour's own L as well as its a,b
+
+
+def check_saturation(saturation: float) -> float:
+    """``saturation`` as a float in [0, MAX_SATURATION]; TintaError otherwise (NaN, inf, < 0, too big).
+    0 gives grey, 1 the colours as predicted, above 1 more vivid ones."""
+    try:
+        s = float(saturation)
+    except (TypeError, ValueError):
+        raise TintaError(f"saturation must be a number, got {saturation!r}") from None
+    if not math.isfinite(s) or not 0.0 <= s <= MAX_SATURATION:
+        raise TintaError(f"saturation must be between 0 and {MAX_SATURATION:g}, got {saturation}")
+    return s
+
+
+class Head:
+    """Base of the heads. Subclasses set ``name`` and ``out_channels`` and implement the methods."""
+
+    name: ClassVar[str] = ""
+    out_channels: int
+    # Decode (and train) at the model's own output resolution (H/2 for the LAB models) instead of
+    # the render size: for heads with many channels, upsampling logits costs far more than a,b.
+    native_resolution: ClassVar[bool] = False
+
+    def targets(self, rgb8: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
+        """uint8 sRGB ``(B, 3, H, W)`` and Lab ``(B, 3, H, W)`` -> what :meth:`loss` compares with."""
+        raise NotImplementedError
+
+    def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    @property
+    def decodings(self) -> tuple[Decoding, ...]:
+        """The decodings an evaluation reports, the main one first."""
+        return (self.main,)
+
+    @property
+    def main(self) -> Decoding:
+        """The decoding the model is used with (``tinta colorize``, the API, validation)."""
+        raise NotImplementedError
+
+    def predict(self, out: torch.Tensor, decoding: Decoding | None = None, saturation: float = 1.0) -> torch.Tensor:
+        """Model output ``(B, C, h, w)`` -> a,b ``(B, 2, h, w)`` in Lab units; or, for a decoding
+        with ``own_lightness``, Lab ``(B, 3, h, w)``. ``saturation`` in [0, 4] scales the chroma."""
+        raise NotImplementedError
+
+    def batch_stats(self, out: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+        """Extra sums for validation (e.g. correct pixels of a classifier)."""
+        return {}
+
+    def references(self, rgb8: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Reference rows an evaluation adds for this head (e.g. the ground truth snapped to a
+        palette: the ceiling of a palette model), as uint8 sRGB ``(B, 3, H, W)``."""
+        return {}
+
+    def with_temperatures(self, temperatures: tuple[float, ...]) -> "Head":
+        """The same head reporting the given annealed-mean temperatures (heads without one: itself)."""
+        return self
+
+    def to_dict(self) -> dict:
+        raise NotImplementedError
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Head":
+        raise NotImplementedError
+
+
+HEADS: dict[str, type[Head]] = {}
+
+
+def register_head(cls: type[Head]) -> type[Head]:
+    HEADS[cls.name] = cls
+    return cls
+
+
+def head_from_dict(d: dict) -> Head:
+    """The head described by ``d`` (from :meth:`Head.to_dict`; older files name it ``task``)."""
+    name = d.get("name", d.get("task"))
+    if name not in HEADS:
+        raise TintaError(f"unknown head {name!r}; known: {', '.join(sorted(HEADS))}")
+    try:
+        return HEADS[name].from_dict(d)
+    except (KeyError, TypeError, ValueError) as e:
+        raise TintaError(f"invalid {name} head description ({e.__class__.__name__}: {e})") from None
