@@ -72,6 +72,9 @@ def collect(items: list[str]) -> tuple[list[tuple[Path, Path]], list[tuple[str, 
 def plan(items: list[str], out_dir: Path, fmt: str | None = None) -> Plan:
     """Every input and its output path; raises TintaError when no input yields a picture."""
     files, problems = collect(items)
+    bad = [src for src, _ in files if src.suffix.lower() not in IMAGE_SUFFIXES]
+    problems += [(str(src), f"not a picture type tinta reads ({', '.join(sorted(IMAGE_SUFFIXES))})") for src in bad]
+    files = [(src, a) for src, a in files if src not in bad]
     if not files:
         reasons = "; ".join(f"{i}: {r}" for i, r in problems) or "no inputs"
         raise TintaError(f"no pictures to colourize ({reasons})")
@@ -81,11 +84,7 @@ def plan(items: list[str], out_dir: Path, fmt: str | None = None) -> Plan:
         base = Path(items[0]).resolve()
     jobs, names = [], {}
     for src, _ in files:
-        try:
-            pil_format, suffix = output_format(src, fmt)
-        except TintaError as e:
-            problems.append((str(src), str(e)))
-            continue
+        pil_format, suffix = output_format(src, fmt)
         rel = src.relative_to(base)
         jobs.append(Job(src, out_dir / rel.with_suffix(suffix), pil_format))
         names.setdefault(jobs[-1].dst, []).append(jobs[-1])

@@ -59,31 +59,25 @@ def float_to_unit(arr: np.ndarray, what: str = "picture") -> np.ndarray:
     return np.clip(arr / top, 0.0, 1.0)
 
 
-def _open(source) -> Image.Image:
-    if isinstance(source, Image.Image):
-        return source
-    if isinstance(source, np.ndarray):
-        arr = source
-        if arr.size == 0:
-            raise TintaError(f"the picture is empty (array of shape {arr.shape})")
-        if arr.dtype == bool:
-            arr = arr.astype(np.uint8) * 255
-        if arr.dtype != np.uint8 and arr.dtype != np.uint16:
-            if np.issubdtype(arr.dtype, np.floating):
-                arr = (float_to_unit(arr) * 255).round().astype(np.uint8)
-            else:
-                raise TintaError(f"numpy images must be uint8, uint16 or float ([0, 1] or 0..255), got {arr.dtype}")
-        if arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 3, 4)):
-            if arr.ndim == 3 and arr.shape[2] == 1:
-                arr = arr[..., 0]
-            if arr.dtype == np.uint16:
-                if arr.ndim != 2:
-                    arr = (arr >> 8).astype(np.uint8)
-                else:
-                    return Image.fromarray(arr)  # mode I;16
-            return Image.fromarray(arr)
+def _from_array(arr: np.ndarray) -> Image.Image:
+    if arr.size == 0:
+        raise TintaError(f"the picture is empty (array of shape {arr.shape})")
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8) * 255
+    if np.issubdtype(arr.dtype, np.floating):
+        arr = (float_to_unit(arr) * 255).round().astype(np.uint8)
+    elif arr.dtype not in (np.uint8, np.uint16):
+        raise TintaError(f"numpy images must be uint8, uint16 or float ([0, 1] or 0..255), got {arr.dtype}")
+    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 3, 4))):
         raise TintaError(f"numpy images must be (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {arr.shape}")
-    path = Path(source)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.dtype == np.uint16 and arr.ndim != 2:
+        arr = (arr >> 8).astype(np.uint8)
+    return Image.fromarray(arr)  # 2-D uint16: mode I;16, precision kept
+
+
+def _from_path(path: Path) -> Image.Image:
     if not path.is_file():
         raise TintaError(f"{path}: no such file")
     try:
@@ -94,6 +88,14 @@ def _open(source) -> Image.Image:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise TintaError(f"{path}: not a readable image ({e.__class__.__name__}: {e})") from None
     return im
+
+
+def _open(source) -> Image.Image:
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, np.ndarray):
+        return _from_array(source)
+    return _from_path(Path(source))
 
 
 def _rgb_profile(icc: bytes | None) -> bytes | None:

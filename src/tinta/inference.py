@@ -28,7 +28,8 @@ from tinta.errors import TintaError
 from tinta.heads import Decoding, Head, check_saturation
 from tinta.imageio import STRIP_ROWS, read_picture, to_pil
 
-MIN_RENDER_SIZE, MAX_RENDER_SIZE = 8, 2048  # allowed --render-size values (besides 0)
+MIN_RENDER_SIZE, MAX_RENDER_SIZE = 16, 2048  # allowed --render-size values (besides 0)
+MIN_RENDER_SIDE = 16  # every model runs on 16 pixels and more (thinner pictures are stretched for the model)
 MAX_RENDER_SIDE = 2048
 MAX_RENDER_PIXELS = 4_000_000
 
@@ -46,15 +47,18 @@ def check_render_size(render_size: int | None) -> int | None:
 
 def render_shape(h: int, w: int, render_size: int | None) -> tuple[int, int]:
     """(h, w) scaled so the short side is ``render_size`` (0 / None: unscaled), then bounded to a
-    long side of ``MAX_RENDER_SIDE`` and ``MAX_RENDER_PIXELS``; even sides when rescaled."""
+    long side of ``MAX_RENDER_SIDE`` and ``MAX_RENDER_PIXELS``, each side at least ``MIN_RENDER_SIDE``
+    (a thin picture is stretched for the model; its a,b are resized back); even sides when rescaled."""
     if h < 1 or w < 1:
         raise TintaError(f"the picture is empty ({w}x{h} pixels)")
     s = render_size / min(h, w) if render_size else 1.0
     s = min(s, MAX_RENDER_SIDE / max(h, w), math.sqrt(MAX_RENDER_PIXELS / (h * w)))
-    if s == 1.0 or (render_size and min(h, w) == render_size and max(h, w) <= MAX_RENDER_SIDE
-                    and h * w <= MAX_RENDER_PIXELS):
+    unscaled = s == 1.0 or (render_size and min(h, w) == render_size and max(h, w) <= MAX_RENDER_SIDE
+                            and h * w <= MAX_RENDER_PIXELS)
+    if unscaled and min(h, w) >= MIN_RENDER_SIDE:
         return h, w
-    return max(2, round(h * s / 2) * 2), max(2, round(w * s / 2) * 2)
+    even = lambda v: max(MIN_RENDER_SIDE, round(v * s / 2) * 2)  # noqa: E731
+    return even(h), even(w)
 
 
 def set_native_output(model, head: Head) -> None:

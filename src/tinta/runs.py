@@ -90,7 +90,8 @@ class RunInfo:
         try:
             tc = c["train"]
             head = head_from_dict(c["head"] if isinstance(c.get("head"), dict) else _legacy_head(run_dir, c))
-            size = tc.get("crop") or tc.get("size") or (min(c["data"]["size"]) if c.get("data", {}).get("size") else None)
+            data_size = c.get("data", {}).get("size")
+            size = tc.get("crop") or tc.get("size") or (min(data_size) if data_size else None)
             known = {"train", "head", "task", "parameters", "pretrained_encoder", "data", "out_channels"}
             return cls(tc["model"], head, tc, tc.get("width"), size, c.get("parameters", 0),
                        c.get("pretrained_encoder", False), c.get("data", {}),

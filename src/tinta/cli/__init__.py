@@ -38,7 +38,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; only ``command``'s module is imported and given its options."""
-    parser = _Parser(prog="tinta", description="Learned image colourization: grey photo in, plausible colour photo out.")
+    parser = _Parser(prog="tinta",
+                     description="Learned image colourization: grey photo in, plausible colour photo out.")
     parser.add_argument("--version", action="version", version=f"tinta {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_) in COMMANDS.items():
@@ -59,7 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, or a usage error (already printed on one line)
+        return int(e.code or 0)
     run = getattr(args, "_run", None)
     if run is None:
         parser.print_help()
@@ -76,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tinta: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:  # the machine refused: disk full, permission denied, ...
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"tinta {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 2
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -49,7 +49,8 @@ class ABBins:
     @classmethod
     def from_dict(cls, d: dict) -> "ABBins":
         t = lambda k: torch.tensor(d[k], dtype=torch.float32)  # noqa: E731
-        return cls(t("centres"), t("prior"), t("weights"), d["grid"], d["sigma"], d["lam"], d["neighbours"], d["source"])
+        return cls(t("centres"), t("prior"), t("weights"), d["grid"], d["sigma"], d["lam"], d["neighbours"],
+                   d["source"])
 
     def save(self, path: str | Path) -> None:
         write_json(Path(path), self.to_dict())

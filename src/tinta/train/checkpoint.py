@@ -49,12 +49,21 @@ def commit(run_dir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, st
     _reached("link")
     os.replace(link_tmp, run_dir / LINK)  # the commit
     _reached("commit")
+    prune(run_dir)
+
+
+def prune(run_dir: Path) -> None:
+    """Remove checkpoint folders the link does not point at (older epochs, or one a kill left
+    half-written) and superseded top-level checkpoint files of older versions."""
+    run_dir = Path(run_dir)
+    current = os.readlink(run_dir / LINK) if (run_dir / LINK).is_symlink() else None
     for old in run_dir.glob(".checkpoint-*"):
-        if old.name != new.name:
+        if old.name != current and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
-    for legacy in ("last.safetensors", "optimizer.pt", "state.json"):  # superseded by the link
-        with contextlib.suppress(FileNotFoundError):
-            (run_dir / legacy).unlink()
+    if current is not None:
+        for legacy in ("last.safetensors", "optimizer.pt", "state.json"):
+            with contextlib.suppress(FileNotFoundError):
+                (run_dir / legacy).unlink()
 
 
 def restore(run_dir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> dict:

@@ -56,9 +56,11 @@ def set_encoder_frozen(model: nn.Module, frozen: bool) -> None:
 
 
 @torch.no_grad()
-def validate(model: nn.Module, head: Head, batches: Batches, batch_size: int, d: Dist = Dist()) -> dict[str, float]:
+def validate(model: nn.Module, head: Head, batches: Batches, batch_size: int,
+             d: Dist | None = None) -> dict[str, float]:
     """Validation metrics over the whole validation set (each rank scores its share; sums all-reduced).
     The loss sees the training-time output; PSNR sees what ``tinta colorize`` would paint."""
+    d = d or Dist()
     model.eval()
     sums = {"loss": 0.0, "images": 0.0, "log10_mse": 0.0}
     mine = shard_indices(len(batches.data), d)
@@ -160,6 +162,7 @@ def prepare(cfg: TrainConfig, d: Dist) -> Setup:
     if d.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         sweep_stale_temps(run_dir)
+        ckpt.prune(run_dir)  # what a kill during a checkpoint commit left behind
         head = build_head(cfg, run_dir, train_set)  # fits and saves a palette / bins when needed
     distributed.barrier(d)
     if not d.is_main:
@@ -175,13 +178,14 @@ def prepare(cfg: TrainConfig, d: Dist) -> Setup:
 def run_config(s: Setup) -> dict:
     """What ``config.json`` records (read back by :class:`tinta.runs.RunInfo`)."""
     pretrained = bool(getattr(s.model, "pretrained", False))
+    bn = "eval mode (ImageNet statistics kept)" if getattr(s.model, "freeze_bn", False) else "trained"
     return {
         "train": s.cfg.to_dict(), "head": s.head.to_dict(), "task": s.head.name, "out_channels": s.head.out_channels,
         "pretrained_encoder": pretrained, "parameters": count_parameters(s.model),
         "transfer_schedule": {
             "encoder_frozen_epochs": s.cfg.freeze_epochs if pretrained else 0,
             "encoder_lr_mult": s.cfg.encoder_lr_mult,
-            "encoder_batchnorm": "eval mode (ImageNet statistics kept)" if getattr(s.model, "freeze_bn", False) else "trained",
+            "encoder_batchnorm": bn,
         },
         "data": {"train": len(s.train_set), "val": len(s.val_set), "skipped": s.train_set.skipped,
                  "size": list(s.train_set.size)},

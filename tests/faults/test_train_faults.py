@@ -1,0 +1,125 @@
+"""`tinta train` with bad options and interruptions: a kill at any step of a checkpoint commit
+resumes to the same weights as an uninterrupted run; damaged checkpoints are refused clearly."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from faults.conftest import one_line_error
+from PIL import Image
+
+from helpers import photo
+from tinta.cli import main
+from tinta.train import checkpoint
+
+STEPS = ("weights", "optimizer", "state", "link", "commit")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny") / "cifar"
+    for split, n in (("train", 20), ("test", 4)):
+        d = root / split / "horse"
+        d.mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(photo(16, 16, seed=i + 50 * (split == "test"))).save(d / f"{i:03d}.png")
+    return root
+
+
+def train(data, out, *extra, epochs=2):
+    return main(["train", "--model", "small-unet", "--head", "regression", "--width", "4", "--dataset", "folder",
+                 "--data-root", str(data), "--epochs", str(epochs), "--batch-size", "8", "--val-fraction", "0.2",
+                 "--schedule", "constant", "--threads", "1", "--out", str(out), *extra])
+
+
+class Killed(BaseException):
+    """Stands in for SIGKILL: not an Exception, so nothing on the way out catches it."""
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("full") / "run"
+    assert train(data, out) == 0
+    return (out / "checkpoint" / "last.safetensors").read_bytes()
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_kill_at_each_step_of_the_commit_then_resume(data, tmp_path, monkeypatch, uninterrupted, step):
+    """Killed while committing epoch 2's checkpoint: --resume redoes epoch 2 (or finds it committed) and ends
+    with the weights of an uninterrupted run."""
+    out = tmp_path / "run"
+
+    def reached(name):
+        if name == step and checkpoint_epoch[0] == 2:
+            raise Killed
+
+    checkpoint_epoch = [0]
+    real_commit = checkpoint.commit
+
+    def commit(run_dir, model, opt, state):
+        checkpoint_epoch[0] = state["epoch"]
+        return real_commit(run_dir, model, opt, state)
+
+    monkeypatch.setattr(checkpoint, "_reached", reached)
+    monkeypatch.setattr(checkpoint, "commit", commit)
+    with pytest.raises(Killed):
+        train(data, out)
+    monkeypatch.setattr(checkpoint, "_reached", lambda name: None)
+    state = checkpoint.read_state(out)
+    assert state["epoch"] == (2 if step == "commit" else 1)  # the commit is the rename, nothing before it
+    assert train(data, out, "--resume") == 0
+    assert (out / "checkpoint" / "last.safetensors").read_bytes() == uninterrupted
+    assert len(list(out.glob(".checkpoint-*"))) == 1
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--batch-size", "0"], "--batch-size must be at least 1"),
+    (["--lr", "nan"], "--lr must be a positive number"),
+    (["--epochs", "0"], "--epochs must be at least 1"),
+    (["--render-size", "1"], "unrecognized arguments"),
+    (["--size", "-3"], "--size must be between 8 and 4096"),
+    (["--nproc", "0"], "--nproc must be at least 1"),
+])
+def test_bad_training_options(data, tmp_path, capsys, extra, words):
+    assert train(data, tmp_path / "run", *extra) == 2
+    one_line_error(capsys, words)
+    assert not (tmp_path / "run").exists()  # nothing written for a refused command
+
+
+def test_out_is_a_file(data, tmp_path, capsys):
+    (tmp_path / "afile").write_text("keep me")
+    assert train(data, tmp_path / "afile") == 2
+    one_line_error(capsys, "is a file")
+    assert (tmp_path / "afile").read_text() == "keep me"
+
+
+class Boom:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch /tmp/tinta-pwned-by-pickle",))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "missing", "foreign", "malicious"])
+def test_resume_refuses_damaged_optimizer_state(data, tmp_path, capsys, damage):
+    out = tmp_path / "run"
+    assert train(data, out, epochs=1) == 0
+    opt = out / "checkpoint" / "optimizer.pt"
+    if damage == "truncated":
+        opt.write_bytes(opt.read_bytes()[:100])
+    elif damage == "missing":
+        opt.unlink()
+    elif damage == "foreign":
+        import torch
+
+        torch.save({"state": {}, "param_groups": [{"params": [0], "lr": 1.0}]}, opt)
+    else:
+        opt.write_bytes(pickle.dumps(Boom()))
+    capsys.readouterr()
+    assert train(data, out, "--resume") == 2
+    line = one_line_error(capsys, "optimizer.pt")
+    assert "weights_only=False" not in line
+    import os
+
+    assert not os.path.exists("/tmp/tinta-pwned-by-pickle")
