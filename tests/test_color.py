@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -89,3 +90,77 @@ def test_bad_dtype_raises():
         color.rgb_to_lab(torch.zeros(3, 2, 2, dtype=torch.int32))
     with pytest.raises(TypeError):
         color.rgb_to_lab([[0, 0, 0]])
+
+
+# kornia-style checks (as kornia's own tests do for kornia.color).
+
+# kornia.color.rgb_to_lab (kornia 0.9.0) in float64; tinta's equals it bit for bit.
+KORNIA_RGB = [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.2, 0.4, 0.6], [0.9, 0.1, 0.3], [0.03, 0.5, 0.01]]
+KORNIA_LAB = [[0.0, 0.0, 0.0], [100.0, -0.0024549378620508655, 0.004653421154054982],
+              [42.008000589382185, -0.15404119847206577, -32.842897418997154],
+              [49.485585928223145, 73.21561202607896, 27.091188827590518],
+              [46.126524019563, -50.845793553246615, 49.30673683862842]]
+
+
+def test_rgb_to_lab_matches_kornia():
+    lab = color.rgb_to_lab(as_image(KORNIA_RGB, torch.float64))
+    torch.testing.assert_close(lab, as_image(KORNIA_LAB, torch.float64), rtol=0, atol=1e-12)
+    back = color.lab_to_rgb(as_image(KORNIA_LAB, torch.float64))
+    torch.testing.assert_close(back, as_image(KORNIA_RGB, torch.float64), rtol=0, atol=1e-9)
+
+
+def _in_gamut_rgb(seed: int) -> torch.Tensor:
+    """Small float64 RGB away from black, white and the companding / cube-root kinks, so that
+    nothing is clipped and every finite difference stays on one branch."""
+    g = torch.Generator().manual_seed(seed)
+    return 0.15 + 0.7 * torch.rand(2, 3, 3, 4, generator=g, dtype=torch.float64)
+
+
+def test_gradcheck_rgb_to_lab():
+    rgb = _in_gamut_rgb(0).requires_grad_()
+    assert torch.autograd.gradcheck(color.rgb_to_lab, (rgb,), eps=1e-6, atol=1e-4)
+
+
+@pytest.mark.parametrize("clip", [True, False])
+def test_gradcheck_lab_to_rgb(clip):
+    lab = color.rgb_to_lab(_in_gamut_rgb(1)).requires_grad_()
+    assert torch.autograd.gradcheck(lambda x: color.lab_to_rgb(x, clip=clip), (lab,), eps=1e-6, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_float_dtype_is_kept(dtype):
+    rgb = torch.rand(2, 3, 4, 5, dtype=dtype)
+    lab = color.rgb_to_lab(rgb)
+    assert lab.dtype == dtype and lab.shape == rgb.shape
+    back = color.lab_to_rgb(lab)
+    assert back.dtype == dtype and back.shape == rgb.shape
+    assert color.lab_to_rgb(lab, clip=False).dtype == dtype
+    assert color.rgb_to_grey(rgb).dtype == dtype
+    assert color.grey_to_lightness(rgb[:, :1]).dtype == dtype
+
+
+def test_uint8_in_gives_float32():
+    rgb = torch.randint(0, 256, (3, 4, 5), dtype=torch.uint8)
+    assert color.rgb_to_lab(rgb).dtype == torch.float32
+    assert color.grey_to_lightness(rgb[:1]).dtype == torch.float32
+
+
+@pytest.mark.parametrize("fn", [color.rgb_to_lab, color.lab_to_rgb])
+@pytest.mark.parametrize("shape", [(4, 4), (1, 4, 4), (2, 4, 4), (4, 4, 4), (2, 1, 4, 4)])
+def test_wrong_channel_count_raises(fn, shape):
+    with pytest.raises(ValueError, match=r"\(\.\.\., 3, H, W\)"):
+        fn(torch.zeros(shape))
+
+
+@pytest.mark.parametrize("fn", [color.rgb_to_lab, color.lab_to_rgb])
+@pytest.mark.parametrize("bad", [[[[0.0]], [[0.0]], [[0.0]]], np.zeros((3, 1, 1)), None, 0.5])
+def test_not_a_tensor_raises(fn, bad):
+    with pytest.raises(TypeError, match="must be a torch.Tensor"):
+        fn(bad)
+
+
+def test_integer_lab_raises():
+    with pytest.raises(TypeError, match="floating point"):
+        color.lab_to_rgb(torch.zeros(3, 2, 2, dtype=torch.int64))
+    with pytest.raises(TypeError, match="uint8 or floating point"):
+        color.rgb_to_lab(torch.zeros(3, 2, 2, dtype=torch.int16))

@@ -1,4 +1,4 @@
-"""The one-pass tar reader agrees with tarfile on every header flavour it meets."""
+"""The tar reader (tarfile, streaming) yields what tarfile writes, for every header flavour, and rejects damage."""
 
 from __future__ import annotations
 
@@ -53,3 +53,38 @@ def test_not_a_tar(tmp_path):
     with pytest.raises(TintaError, match="not a valid tar"):
         list(iter_tar(p))
     assert not is_archive(tmp_path / "x.zip")
+
+
+def _plain_tar(tmp_path, n=3, size=600):
+    path = tmp_path / "p.tar"
+    with tarfile.open(path, "w", format=tarfile.USTAR_FORMAT) as tf:
+        for i in range(n):
+            info = tarfile.TarInfo(f"f{i}.png")
+            info.size = size
+            tf.addfile(info, io.BytesIO(bytes([i]) * size))
+    return path
+
+
+def test_damaged_header_after_the_first_is_an_error(tmp_path):
+    path = _plain_tar(tmp_path)
+    raw = bytearray(path.read_bytes())
+    second = 512 + 1024  # first header + its 600 bytes padded to 1024
+    assert raw[second : second + 6] == b"f1.png"
+    raw[second + 148] ^= 1  # checksum digit
+    path.write_bytes(bytes(raw))
+    with pytest.raises(TintaError, match="not a valid tar"):
+        list(iter_tar(path))
+
+
+def test_truncated_member_is_an_error(tmp_path):
+    path = _plain_tar(tmp_path)
+    path.write_bytes(path.read_bytes()[: 512 + 300])  # inside the first member's data
+    for want in (lambda n: True, lambda n: False):  # reading it, and skipping over it
+        with pytest.raises(TintaError, match="cannot read archive"):
+            list(iter_tar(path, want=want))
+
+
+def test_truncated_header_ends_the_listing(tmp_path):
+    path = _plain_tar(tmp_path)
+    path.write_bytes(path.read_bytes()[: 512 + 1024 + 100])  # inside the second header, as tar -t takes it
+    assert [n for n, _ in iter_tar(path)] == ["f0.png"]

@@ -31,7 +31,7 @@ def expected(split: str, classes=None):
     arrays = cifar_arrays()
     pairs = arrays[:5] if split == "train" else arrays[5:]
     x = np.concatenate([d for d, _ in pairs]).reshape(-1, 3, 32, 32)
-    y = np.concatenate([l for _, l in pairs])
+    y = np.concatenate([labels for _, labels in pairs])
     if classes is not None:
         m = np.isin(y, classes)
         x, y = x[m], y[m]
@@ -140,7 +140,8 @@ def test_restricted_unpickler_allows_only_numpy_trio():
     assert u.find_class("numpy", "ndarray") is np.ndarray
     assert u.find_class("numpy", "dtype") is np.dtype
     assert callable(u.find_class("numpy.core.multiarray", "_reconstruct"))
-    for mod, name in [("numpy", "load"), ("builtins", "eval"), ("numpy._core.numeric", "_frombuffer"), ("os", "system")]:
+    refused = [("numpy", "load"), ("builtins", "eval"), ("numpy._core.numeric", "_frombuffer"), ("os", "system")]
+    for mod, name in refused:
         with pytest.raises(pickle.UnpicklingError):
             u.find_class(mod, name)
 

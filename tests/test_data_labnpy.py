@@ -77,7 +77,8 @@ def test_splits_and_lazy_gather(tmp_path, rgb):
 
 def test_errors(tmp_path, rgb):
     write_lab_npy(tmp_path / "k", rgb, counts=(12, 10, 7))  # one image short
-    with pytest.raises(TintaError, match=r"30 images but the ab files have 29 \(ab1.npy: 12, ab2.npy: 10, ab3.npy: 7\)"):
+    with pytest.raises(TintaError,
+                       match=r"30 images but the ab files have 29 \(ab1.npy: 12, ab2.npy: 10, ab3.npy: 7\)"):
         load_lab_npy(tmp_path / "k", "train")
     (tmp_path / "only").mkdir()
     np.save(tmp_path / "only" / "gray_scale.npy", np.zeros((2, 4, 4), np.uint8))

@@ -22,9 +22,9 @@ def test_output_shapes_and_gradients(name, size, c):
 
 def test_seed_cnn_is_the_documents_network():
     m = create_model("seed-cnn", 24)
-    convs = [l for l in m.modules() if isinstance(l, torch.nn.Conv2d)]
-    pools = [l for l in m.modules() if isinstance(l, torch.nn.MaxPool2d)]
-    fcs = [l for l in m.modules() if isinstance(l, torch.nn.Linear)]
+    convs = [mod for mod in m.modules() if isinstance(mod, torch.nn.Conv2d)]
+    pools = [mod for mod in m.modules() if isinstance(mod, torch.nn.MaxPool2d)]
+    fcs = [mod for mod in m.modules() if isinstance(mod, torch.nn.Linear)]
     assert [c.kernel_size for c in convs] == [(5, 5), (5, 5)] and len(pools) == 2 and len(fcs) == 2
     assert fcs[-1].out_features == 32 * 32 * 24
     with pytest.raises(ValueError, match="32x32"):

@@ -36,7 +36,8 @@ def blobs(n_per: int = 4000, sigma: float = 4.0, seed: int = 0) -> np.ndarray:
 def brute_lloyd(X: np.ndarray, C: np.ndarray, max_iter: int, tol: float) -> tuple[np.ndarray, float, int]:
     """Plain Lloyd on every pixel (the reference the histogram version must equal)."""
     it = 0
-    for it in range(1, max_iter + 1):
+    while it < max_iter:
+        it += 1
         lab = ((X[:, None, :] - C[None]) ** 2).sum(-1).argmin(1)
         new = np.stack([X[lab == j].mean(0) for j in range(len(C))])
         shift, C = ((new - C) ** 2).sum(), new

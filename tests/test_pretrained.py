@@ -105,7 +105,8 @@ def test_onnx_file_describes_itself_and_agrees_with_pytorch(tmp_path, capsys):
         assert delta < 1e-2, f"{p.name}: max |delta ab| = {delta}"
     assert main(["colorize", str(photos[0]), "-o", str(tmp_path / "o"), "--backend", "onnx", "--onnx", str(path)]) == 0
     assert "colourized 1 of 1" in capsys.readouterr().out
-    assert main(["colorize", str(photos[0]), "-o", str(tmp_path / "o2"), "--backend", "onnx", "--onnx", str(photos[0])]) == 2
+    not_onnx = ["--backend", "onnx", "--onnx", str(photos[0])]
+    assert main(["colorize", str(photos[0]), "-o", str(tmp_path / "o2"), *not_onnx]) == 2
     assert "not a readable ONNX model" in capsys.readouterr().err
 
 

@@ -106,7 +106,8 @@ def test_compare_report(tiny_cifar, tmp_path, capsys):
 
 
 def test_bad_data_root_is_one_line_error(tmp_path, capsys):
-    assert main(["train", "--model", "seed-cnn", "--data-root", str(tmp_path / "nope"), "--out", str(tmp_path / "r")]) == 2
+    assert main(["train", "--model", "seed-cnn", "--data-root", str(tmp_path / "nope"),
+                 "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "nope" in err[0]
     assert main(["evaluate", "--run", str(tmp_path)]) == 2
@@ -118,9 +119,11 @@ def test_bins_on_a_lab_model_train_at_half_resolution(tiny_cifar, tmp_path, monk
 
     seen = []
     real = BinsHead.loss
-    monkeypatch.setattr(BinsHead, "loss", lambda self, out, target: seen.append(out.shape[-2:]) or real(self, out, target))
+    monkeypatch.setattr(BinsHead, "loss",
+                        lambda self, out, target: seen.append(out.shape[-2:]) or real(self, out, target))
     run = tmp_path / "runs" / "vcnn-bins"
-    assert _train(["--model", "vanilla-cnn", "--head", "bins", "--width", "8", "--classes", "horse"], tiny_cifar, run) == 0
+    args = ["--model", "vanilla-cnn", "--head", "bins", "--width", "8", "--classes", "horse"]
+    assert _train(args, tiny_cifar, run) == 0
     assert seen and all(tuple(s) == (16, 16) for s in seen)  # 32x32 inputs, logits at H/2
     with open(run / "metrics.csv") as f:
         row = next(csv.DictReader(f))

@@ -81,4 +81,5 @@ def load_onnx(path: str | Path, render_size: int | None = None, threads: int | N
         raise TintaError(f"{path}: not an ONNX file exported by tinta (no tinta metadata)") from None
     head = head_from_dict(meta.get("head", meta))
     native = meta.get("render_size")
-    return Colorizer(model, head, native if render_size is None else render_size, f"{meta.get('name', path.stem)} (onnx)")
+    name = f"{meta.get('name', path.stem)} (onnx)"
+    return Colorizer(model, head, native if render_size is None else render_size, name)

@@ -190,7 +190,7 @@ class _Octree:
             for c in range(3):
                 wy[:, c] += np.bincount(zs, np.take(self.wy[L][c], idx), K)
             groups = []
-            for m, parts in nxt.items():  # the split cells' children inherit their lists
+            for parts in nxt.values():  # the split cells' children inherit their lists
                 parents, cand = np.concatenate([p for p, _ in parts]), np.concatenate([q for _, q in parts], axis=1)
                 first = self.child[L][parents]
                 n = self.child[L][parents + 1] - first
@@ -254,7 +254,8 @@ def _lloyd(tree: _Octree, C: np.ndarray, max_iter: int, tol: float) -> tuple[np.
     Stops when the centres move less than ``tol`` (sum of squared shifts), as scikit-learn;
     an empty cluster's centre moves to the colour farthest from its centre."""
     it = 0
-    for it in range(1, max_iter + 1):
+    while it < max_iter:
+        it += 1
         wsum, wy, _ = tree.assign(C)
         new = np.where(wsum[:, None] > 0, wy / np.maximum(wsum, 1e-300)[:, None], C)
         empty = np.flatnonzero(wsum == 0)

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import make_run, photo
 from tinta.cli import main
 from tinta.files import TMP_MARK
+
+from helpers import make_run, photo
 
 
 @pytest.fixture(scope="session")

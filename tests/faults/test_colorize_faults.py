@@ -9,8 +9,9 @@ import shutil
 
 import numpy as np
 import pytest
-from faults.conftest import colorize, one_line_error, snapshot, temp_files
 from PIL import Image
+
+from faults.conftest import colorize, one_line_error, snapshot, temp_files
 
 from helpers import photo
 

@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from faults.conftest import snapshot, temp_files
 from PIL import Image
+
+from faults.conftest import snapshot, temp_files
 
 from helpers import photo
 

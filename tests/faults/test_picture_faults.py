@@ -9,15 +9,16 @@ import time
 
 import numpy as np
 import pytest
-from faults.conftest import colorize, one_line_error
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms
 
-from helpers import photo
+from faults.conftest import colorize, one_line_error
 from tinta.errors import TintaError
 from tinta.imageio import read_picture
 from tinta.inference import Colorizer, load_model, render_shape
+
+from helpers import photo
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from faults.conftest import one_line_error
 from PIL import Image
 
-from helpers import photo
+from faults.conftest import one_line_error
 from tinta.cli import main
 from tinta.train import checkpoint
+
+from helpers import photo
 
 STEPS = ("weights", "optimizer", "state", "link", "commit")
 

@@ -14,7 +14,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", default=None, help="data set path (default: the one the run trained on)")
     p.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which weights")
     p.add_argument("--batch-size", type=_positive, default=64, help="images per forward pass")
-    p.add_argument("--max-images", type=_positive, default=None, help="score N images evenly spaced over the split (default: all)")
+    p.add_argument("--max-images", type=_positive, default=None,
+                   help="score N images evenly spaced over the split (default: all)")
     add_size_options(p)
     p.add_argument("--no-semantic", dest="semantic", action="store_false",
                    help="skip the ImageNet top-1 test (run by default on WordNet-id classes such as Imagenette)")
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
                           render_size=args.render_size, size=args.size, temperatures=args.temperatures,
                           semantic=args.semantic)
     print(format_results(report))
-    print(f"saved {args.run_dir}/eval-{args.split}.json and {report['grid']} (columns: {', '.join(report['grid_columns'])})")
+    columns = ", ".join(report["grid_columns"])
+    print(f"saved {args.run_dir}/eval-{args.split}.json and {report['grid']} (columns: {columns})")
     return 0
 

@@ -185,7 +185,8 @@ def _load_batches(fmt: str, path: Path, split: str) -> tuple[np.ndarray, np.ndar
 def _load_folder(path: Path, split: str) -> tuple[list[str], list[int], list[str]]:
     tree = folder.scan_tree(folder.list_images(path))
     if split not in tree.splits:
-        raise TintaError(f"CIFAR-10 folder {path} has no {split}/ split (found: {tree.splits or 'none'}); expected {LAYOUTS}")
+        present = tree.splits or "none"
+        raise TintaError(f"CIFAR-10 folder {path} has no {split}/ split (found: {present}); expected {LAYOUTS}")
     found = tree.classes
     names = list(CLASSES) if set(found) <= set(CLASSES) else found
     index = {c: i for i, c in enumerate(names)}

@@ -9,6 +9,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tqdm import tqdm
+
 from tinta.errors import TintaError
 
 OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -48,13 +50,14 @@ def download_cifar10(to_dir: str | Path, url: str = OFFICIAL_URL, md5: str = OFF
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, "wb") as f:
             total = int(r.headers.get("Content-Length") or 0)
-            for chunk in iter(lambda: r.read(_CHUNK), b""):
-                f.write(chunk)
-                h.update(chunk)
-                got += len(chunk)
-                if not quiet and sys.stderr.isatty():
-                    pct = f" ({100 * got / total:.0f}%)" if total else ""
-                    print(f"\r{got / 1e6:.1f} MB{pct}", end="", file=sys.stderr, flush=True)
+            # disable=None: a bar only when stderr is a terminal
+            with tqdm(total=total or None, unit="B", unit_scale=True, desc=FILENAME, file=sys.stderr,
+                      disable=True if quiet else None) as bar:
+                for chunk in iter(lambda: r.read(_CHUNK), b""):
+                    f.write(chunk)
+                    h.update(chunk)
+                    got += len(chunk)
+                    bar.update(len(chunk))
         if total and got != total:
             raise TintaError(f"download of {url} incomplete: {got} of {total} bytes")
     except (urllib.error.URLError, OSError, ValueError) as e:
@@ -67,8 +70,6 @@ def download_cifar10(to_dir: str | Path, url: str = OFFICIAL_URL, md5: str = OFF
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if not quiet and sys.stderr.isatty():
-        print(file=sys.stderr)
     if h.hexdigest() != md5:
         tmp.unlink(missing_ok=True)
         raise TintaError(f"download of {url} has md5 {h.hexdigest()}, expected {md5}; nothing was saved")

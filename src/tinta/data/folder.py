@@ -45,7 +45,8 @@ def list_images(root: Path) -> list[str]:
     """Sorted relative (posix) paths of the image files in a folder or tar archive.
     An archive's listing is cached next to the decoded data (listing a .tar.gz reads it all)."""
     if not is_archive(root):
-        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and imgs.is_image_name(p.name))
+        files = (p for p in root.rglob("*") if p.is_file() and imgs.is_image_name(p.name))
+        return sorted(p.relative_to(root).as_posix() for p in files)
     listing = cache_dir() / f"listing-{source_fingerprint(root)}.json"
     if listing.exists():
         try:
@@ -205,7 +206,8 @@ def load_folder(
             sel.append(n)
             labels.append(lab)
     if not sel:
-        raise TintaError(f"no images in split {real!r} of {root}" + (f" for classes {list(classes)}" if classes else ""))
+        for_classes = f" for classes {list(classes)}" if classes else ""
+        raise TintaError(f"no images in split {real!r} of {root}{for_classes}")
     ds = decode_to_set(root, sel, labels, size, True, names, split, str(root.resolve()))
     if len(ds) == 0:
         raise TintaError(f"none of the {len(sel)} images in split {real!r} of {root} could be used ({ds.skipped})")

@@ -76,7 +76,8 @@ def find_files(root: Path) -> tuple[Path, list[Path]]:
     grey = root / "gray_scale.npy"
     pat = re.compile(r"ab(\d+)\.npy")
     for d in (root / "ab", root):
-        abs_ = sorted((p for p in d.glob("ab*.npy") if pat.fullmatch(p.name)), key=lambda p: int(pat.fullmatch(p.name)[1]))
+        found = (p for p in d.glob("ab*.npy") if pat.fullmatch(p.name))
+        abs_ = sorted(found, key=lambda p: int(pat.fullmatch(p.name)[1]))
         if abs_:
             break
     if not grey.is_file() or not abs_:

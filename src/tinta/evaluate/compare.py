@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import platform
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -170,6 +171,11 @@ def _fmt(v: float, d: int = 2) -> str:
     return f"{v:.{d}f}"
 
 
+def _delta(m: dict, b: dict, k: str, d: int = 2, s: float = 1) -> str:
+    """Metric ``k`` of ``m`` and its change from the baseline ``b``, both times ``s``, to ``d`` places."""
+    return f"{_fmt(s * m[k], d)} ({s * (m[k] - b[k]):+.{d}f})"
+
+
 def table_rows(summary: dict) -> list[list[str]]:
     base = next(r for r in summary["rows"] if r["name"] == summary["baseline"])
     top1 = all("top1" in r["metrics"] for r in summary["rows"])
@@ -177,8 +183,7 @@ def table_rows(summary: dict) -> list[list[str]]:
         "params", "ImageNet", "epochs", "train min", "ms/img 224"]
     out = [head]
     for r in summary["rows"]:
-        m, b = r["metrics"], base["metrics"]
-        cell = lambda k, d=2, s=1: f"{_fmt(s * m[k], d)} ({s * (m[k] - b[k]):+.{d}f})"  # noqa: E731
+        cell = partial(_delta, r["metrics"], base["metrics"])
         out.append([r["name"], cell("psnr"), cell("ssim", 3), cell("colourfulness", 1), cell("cf_abs_diff", 1)]
                    + ([cell("top1", 1, 100)] if top1 else [])
                    + [f"{r['parameters'] / 1e6:.2f}M", "yes" if r["pretrained"] else "no", str(r["epochs"]),
@@ -228,7 +233,8 @@ def to_html(summary: dict, md: str) -> str:
     return (f"<!doctype html><meta charset='utf-8'><title>tinta comparison</title>"
             f"<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}td,th{{padding:4px 8px;"
             f"border-bottom:1px solid #ddd;text-align:right}}</style>"
-            f"<h1>Comparison on {html.escape(summary['split'])}</h1><p>{html.escape(verdict(summary).replace('**', ''))}</p>"
+            f"<h1>Comparison on {html.escape(summary['split'])}</h1>"
+            f"<p>{html.escape(verdict(summary).replace('**', ''))}</p>"
             f"<table>{cells}</table><p>Columns of the grid: {html.escape(' | '.join(summary['columns']))}</p>"
             f"<img src='grid.png'><img src='psnr_vs_colourfulness.png'>")
 

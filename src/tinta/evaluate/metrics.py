@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 
@@ -62,6 +60,3 @@ def pixel_accuracy(pred_idx: torch.Tensor, target_idx: torch.Tensor) -> torch.Te
     """Fraction of pixels whose class matches, per image ``(B,)``."""
     return (pred_idx == target_idx).flatten(1).double().mean(1)
 
-
-def mean_psnr_of_mean_mse(mse_mean: float) -> float:
-    return 10 * math.log10(255.0**2 / max(mse_mean, 1e-10))

@@ -3,7 +3,6 @@ standard torchvision ImageNet checkpoint (``resnet18-f37072fd.pth``) loads uncha
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -11,9 +10,9 @@ import torch
 import torch.nn as nn
 
 from tinta.errors import TintaError
+from tinta.files import sha256_file
 
 RESNET18_FILE = "resnet18-f37072fd.pth"
-RESNET18_URL = "https://download.pytorch.org/models/" + RESNET18_FILE
 # torch hub names a checkpoint by the first 8 hex digits of its sha256; that is what we check.
 RESNET18_SHA256_PREFIX = "f37072fd"
 MEAN = (0.485, 0.456, 0.406)
@@ -72,9 +71,11 @@ def find_resnet18_weights(path: str | os.PathLike | None = None) -> Path | None:
 def load_resnet18_imagenet(trunk: ResNet18Trunk, path: Path, check_hash: bool = True) -> None:
     """Load a torchvision-format ResNet-18 checkpoint (sha256-checked) into ``trunk``."""
     if check_hash:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = sha256_file(path)
         if not digest.startswith(RESNET18_SHA256_PREFIX):
-            raise TintaError(f"{path}: sha256 {digest[:12]}... does not match torchvision's ResNet-18 ({RESNET18_SHA256_PREFIX})")
+            raise TintaError(
+                f"{path}: sha256 {digest[:12]}... does not match torchvision's ResNet-18 ({RESNET18_SHA256_PREFIX})"
+            )
     state = torch.load(path, map_location="cpu", weights_only=True)
     state = {k: v for k, v in state.items() if not k.startswith(("layer4.", "fc."))}
     missing, unexpected = trunk.load_state_dict(state, strict=False)

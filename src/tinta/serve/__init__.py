@@ -68,84 +68,96 @@ def colorize_bytes(data: bytes, colorizer, saturation: float, max_pixels: int) -
     return buf.getvalue()
 
 
-def make_handler(models: ModelCache, max_bytes: int, max_pixels: int):
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "tinta"
-        quiet = False
+class Server(ThreadingHTTPServer):
+    """The HTTP server; each request's :class:`Handler` reads its settings from here: the
+    ``models`` on offer, the largest body (``max_bytes``) and picture (``max_pixels``) accepted,
+    and ``quiet`` (no per-request log lines)."""
 
-        def log_message(self, fmt, *args):  # one line per request, on stderr
-            if not self.quiet:
-                super().log_message(fmt, *args)
+    def __init__(self, address: tuple[str, int], models: ModelCache, max_bytes: int, max_pixels: int,
+                 quiet: bool = False):
+        self.models, self.max_bytes, self.max_pixels, self.quiet = models, max_bytes, max_pixels, quiet
+        super().__init__(address, Handler)
 
-        def _send(self, status: int, body: bytes, ctype: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
 
-        def _drain(self, length: int, limit: int = 1 << 26) -> None:
-            """Read and drop a refused body (so the client sees the answer, not a reset); past
-            ``limit`` bytes, stop reading and close the connection instead."""
-            self.close_connection = True
-            left = min(length, limit)
-            while left > 0:
-                chunk = self.rfile.read(min(left, 1 << 16))
-                if not chunk:
-                    break
-                left -= len(chunk)
+class Handler(BaseHTTPRequestHandler):
+    """The routes (see the module docstring), for a :class:`Server`."""
 
-        def _json(self, status: int, obj) -> None:
-            self._send(status, json.dumps(obj).encode(), "application/json")
+    server: Server
+    server_version = "tinta"
 
-        def do_GET(self):
-            path = urlsplit(self.path).path
-            if path == "/":
-                self._send(200, PAGE.read_bytes(), "text/html; charset=utf-8")
-            elif path == "/models":
-                self._json(200, {"default": models.default, "models": models.allowed})
-            elif path == "/health":
-                self._json(200, {"ok": True})
-            else:
-                self._json(404, {"error": f"no such page: {path}"})
+    def log_message(self, fmt, *args):  # one line per request, on stderr
+        if not self.server.quiet:
+            super().log_message(fmt, *args)
 
-        def do_POST(self):
-            url = urlsplit(self.path)
-            if url.path != "/colorize":
-                return self._json(404, {"error": f"no such endpoint: {url.path}"})
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                return self._json(400, {"error": "bad Content-Length"})
-            if length > max_bytes:
-                self._drain(length)
-                return self._json(413, {"error": f"picture is {length:,} bytes; this server takes at most {max_bytes:,}"})
-            data = self.rfile.read(length) if length > 0 else b""
-            q = {k: v[-1] for k, v in parse_qs(url.query).items()}
-            try:
-                saturation = check_saturation(q.get("saturation", 1.0))
-                png = colorize_bytes(data, models.get(q.get("model")), saturation, max_pixels)
-            except TintaError as e:
-                return self._json(400, {"error": str(e)})
-            except Exception as e:  # a bug, not the user's fault: say so without killing the server
-                self.log_error("colorize failed: %r", e)
-                return self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"internal error: {e.__class__.__name__}"})
-            self._send(200, png, "image/png")
+    def _send(self, status: int, body: bytes, ctype: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
 
-    return Handler
+    def _drain(self, length: int, limit: int = 1 << 26) -> None:
+        """Read and drop a refused body (so the client sees the answer, not a reset); past
+        ``limit`` bytes, stop reading and close the connection instead."""
+        self.close_connection = True
+        left = min(length, limit)
+        while left > 0:
+            chunk = self.rfile.read(min(left, 1 << 16))
+            if not chunk:
+                break
+            left -= len(chunk)
+
+    def _json(self, status: int, obj) -> None:
+        self._send(status, json.dumps(obj).encode(), "application/json")
+
+    def do_GET(self):
+        path = urlsplit(self.path).path
+        models = self.server.models
+        if path == "/":
+            self._send(200, PAGE.read_bytes(), "text/html; charset=utf-8")
+        elif path == "/models":
+            self._json(200, {"default": models.default, "models": models.allowed})
+        elif path == "/health":
+            self._json(200, {"ok": True})
+        else:
+            self._json(404, {"error": f"no such page: {path}"})
+
+    def do_POST(self):
+        url = urlsplit(self.path)
+        if url.path != "/colorize":
+            return self._json(404, {"error": f"no such endpoint: {url.path}"})
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return self._json(400, {"error": "bad Content-Length"})
+        max_bytes = self.server.max_bytes
+        if length > max_bytes:
+            self._drain(length)
+            return self._json(413, {"error": f"picture is {length:,} bytes; this server takes at most {max_bytes:,}"})
+        data = self.rfile.read(length) if length > 0 else b""
+        q = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        try:
+            saturation = check_saturation(q.get("saturation", 1.0))
+            png = colorize_bytes(data, self.server.models.get(q.get("model")), saturation, self.server.max_pixels)
+        except TintaError as e:
+            return self._json(400, {"error": str(e)})
+        except Exception as e:  # a bug, not the user's fault: say so without killing the server
+            self.log_error("colorize failed: %r", e)
+            error = f"internal error: {e.__class__.__name__}"
+            return self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": error})
+        self._send(200, png, "image/png")
 
 
 def make_server(model: str = "default", host: str = "127.0.0.1", port: int = 8000,
-                max_mb: float = 25.0, max_megapixels: float = 50.0) -> ThreadingHTTPServer:
+                max_mb: float = 25.0, max_megapixels: float = 50.0) -> Server:
     """A ready (not yet serving) HTTP server; ``port=0`` picks a free port
     (``server.server_address[1]``). Call ``serve_forever()`` and later ``shutdown()``."""
     from tinta.pretrained import registry
 
     models = ModelCache(sorted(registry()), model)
     models.get(model)  # fail now, not at the first request, if the model does not load
-    handler = make_handler(models, int(max_mb * 1e6), int(max_megapixels * 1e6))
     try:
-        return ThreadingHTTPServer((host, port), handler)
+        return Server((host, port), models, int(max_mb * 1e6), int(max_megapixels * 1e6))
     except OSError as e:
         raise TintaError(f"cannot listen on {host}:{port} ({e.strerror or e})") from None

@@ -26,10 +26,13 @@ class TrainConfig:
                                                 "choices": ("auto", *HEADS)})
     bins: str = field(default="grid", metadata={"help": "bins head: 'grid' (size-10 ab grid, bins the training "
                                                 "data uses) or a palette JSON whose colours' a,b are the bins"})
-    bin_sigma: float = field(default=5.0, metadata={"help": "bins head: Gaussian sigma of the soft encoding (ab units)"})
-    bin_lambda: float = field(default=0.5, metadata={"help": "bins head: rebalancing mix with uniform (0 = full rebalancing)"})
+    bin_sigma: float = field(default=5.0, metadata={"help": "bins head: Gaussian sigma of the soft encoding "
+                                                     "(ab units)"})
+    bin_lambda: float = field(default=0.5, metadata={"help": "bins head: rebalancing mix with uniform "
+                                                      "(0 = full rebalancing)"})
     rebalance: bool = field(default=True, metadata={"help": "bins head: weight pixels by class rebalancing"})
-    temperature: float = field(default=DEFAULT_TEMPERATURE, metadata={"help": "bins head: annealed-mean temperature for validation"})
+    temperature: float = field(default=DEFAULT_TEMPERATURE, metadata={"help": "bins head: annealed-mean "
+                                                                      "temperature for validation"})
     palette: str | None = field(default=None, metadata={"help": "palette JSON (palette head); fitted on the "
                                                            "train+test pixels of --classes if not given"})
     k: int = field(default=24, metadata={"help": "palette size when the palette is fitted on the fly"})

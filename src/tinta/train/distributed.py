@@ -3,8 +3,11 @@
 Under ``torchrun`` (which sets RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR) the process
 group is initialised with gloo on CPU and nccl on CUDA. Batches come from a
 ``DistributedSampler`` reseeded every epoch; each rank takes ``batch_size / world_size``
-images of every global batch, so the union of the ranks' k-th batches is exactly the
-k-th batch a single process would see. Only rank 0 writes files.
+images of every global batch. When the number of images is a multiple of the world size,
+the union of the ranks' k-th batches is exactly the k-th batch a single process would
+see; otherwise the sampler pads the epoch with repeats of its first shuffled images
+(fewer than world_size), so those appear twice and the epoch's last batch differs.
+Only rank 0 writes files.
 """
 
 from __future__ import annotations
@@ -71,7 +74,9 @@ def all_reduce_sum(d: Dist, values: dict[str, float], device: torch.device) -> d
     return dict(zip(keys, t.tolist()))
 
 
-def epoch_batches(n: int, batch_size: int, d: Dist, seed: int, epoch: int, shuffle: bool = True) -> Iterator[torch.Tensor]:
+def epoch_batches(
+    n: int, batch_size: int, d: Dist, seed: int, epoch: int, shuffle: bool = True
+) -> Iterator[torch.Tensor]:
     """This rank's part of every global batch of an epoch (DistributedSampler, reseeded per epoch)."""
     if batch_size % d.world_size:
         raise TintaError(f"--batch-size {batch_size} must be divisible by the number of processes ({d.world_size})")
