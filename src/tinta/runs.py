@@ -104,6 +104,21 @@ class RunInfo:
                 "out_channels": self.head.out_channels, "parameters": self.parameters,
                 "pretrained_encoder": self.pretrained_encoder, "data": self.data}
 
+    @property
+    def roots(self) -> list[str]:
+        """The data sources the run trained on (older runs: one path as a string)."""
+        r = self.train.get("data_root") or []
+        return [r] if isinstance(r, str) else list(r)
+
+    def eval_root(self, override: str | None = None) -> str:
+        """The data root to evaluate on: ``override``, else the run's only source."""
+        if override:
+            return override
+        if len(self.roots) != 1:
+            raise TintaError(f"this run trained on {len(self.roots)} data sources ({', '.join(self.roots)}); "
+                             f"pass --data-root to say which one to evaluate on")
+        return self.roots[0]
+
     def build_model(self, imagenet: bool = False) -> nn.Module:
         kw = {"width": self.width} if self.width else {}
         return create_model(self.architecture, self.head.out_channels, imagenet=imagenet, **kw)

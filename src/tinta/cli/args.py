@@ -41,7 +41,8 @@ def add_config_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[str,
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=help_, **kw)
         elif typing.get_origin(tp) in (list, tuple):
             (item,) = typing.get_args(tp)[:1]
-            parser.add_argument(flag, nargs="+", type=item, help=f"{help_} (default: {default})", **kw)
+            kw["default"] = list(default)  # `--flag a b` and `--flag a --flag b` both give [a, b]
+            parser.add_argument(flag, nargs="+", action="extend", type=item, help=f"{help_} (default: {default})", **kw)
         else:
             parser.add_argument(flag, type=tp, help=f"{help_} (default: {default})", **kw)
 
@@ -49,8 +50,9 @@ def add_config_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[str,
 def config_from_args(cls: type[T], args: argparse.Namespace, **overrides: Any) -> T:
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
     values.update(overrides)
+    hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        if isinstance(values.get(f.name), list) and typing.get_origin(_base_type(f.type)) is tuple:
+        if isinstance(values.get(f.name), list) and typing.get_origin(_base_type(hints[f.name])) is tuple:
             values[f.name] = tuple(values[f.name])
     return cls(**values)  # type: ignore[call-arg]
 

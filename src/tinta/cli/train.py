@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     if args.nproc < 1:
         raise TintaError(f"--nproc must be at least 1, got {args.nproc}")
     cfg = config_from_args(TrainConfig, args)
-    if not cfg.data_root:
+    if not cfg.roots:
         raise TintaError("--data-root is required (a CIFAR-10 archive/folder, a photo folder or a .tar.gz)")
     if args.nproc > 1 and "WORLD_SIZE" not in os.environ:  # relaunch the same configuration under torchrun
         from tinta.train.distributed import launch

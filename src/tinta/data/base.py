@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from tinta import color
+from tinta.errors import TintaError
 
 CACHE_VERSION = 1
 
@@ -71,6 +72,24 @@ class ImageSet:
             colorspace=self.colorspace,
             skipped=dict(self.skipped),
         )
+
+
+def concat_sets(sets: Sequence[ImageSet], split: str) -> ImageSet:
+    """Several sets of one size and colour space as one: classes are prefixed by their source's
+    position (``0:cat``, ``1:cat``) when there are several, skipped counts kept per source."""
+    if len(sets) == 1:
+        return sets[0]
+    if len({s.size for s in sets}) > 1 or len({s.colorspace for s in sets}) > 1:
+        raise TintaError("the data sources differ in image size or colour space; give --size to resize them all")
+    classes, labels, skipped = [], [], {}
+    for i, s in enumerate(sets):
+        labels.append(torch.where(s.labels >= 0, s.labels + len(classes), s.labels))
+        classes += [f"{i}:{c}" for c in s.classes]
+        skipped.update({f"{s.source}: {k}": v for k, v in s.skipped.items()})
+    images = torch.cat([torch.as_tensor(np.asarray(s.images)) if not isinstance(s.images, torch.Tensor) else s.images
+                        for s in sets])
+    return ImageSet(images, torch.cat(labels), classes, split, " + ".join(s.source for s in sets), sets[0].colorspace,
+                    skipped)
 
 
 def batch_to_lab(batch: torch.Tensor, colorspace: str) -> torch.Tensor:

@@ -130,7 +130,7 @@ def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_r
             head = head.with_temperatures(tuple(temperatures))
         if lab is None:
             tc = info.train
-            data = spread_subset(load_dataset(tc["dataset"], data_root or tc["data_root"], split,
+            data = spread_subset(load_dataset(tc["dataset"], info.eval_root(data_root), split,
                                               classes=list(tc["classes"]) or None, size=size), max_images)
             raw = data.get(torch.tensor(grid_indices(len(data), grid_images)))
             lab = batch_to_lab(raw, data.colorspace)

@@ -162,7 +162,7 @@ def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None
         head = head.with_temperatures(tuple(temperatures))
     tc = info.train
     classes = list(tc["classes"]) or None
-    data = load_dataset(tc["dataset"], data_root or tc["data_root"], split, classes=classes, size=size)
+    data = load_dataset(tc["dataset"], info.eval_root(data_root), split, classes=classes, size=size)
     data = spread_subset(data, max_images)
     results, grid = evaluate_model(model, head, data, batch_size, render_size=rs, semantic=semantic)
     report = {

@@ -16,7 +16,8 @@ from tinta.models import architecture
 class TrainConfig:
     model: str = field(default="seed-cnn", metadata={"help": "architecture (see `tinta models`)"})
     dataset: str = field(default="cifar10", metadata={"help": "data set kind", "choices": DATASETS})
-    data_root: str = field(default="", metadata={"help": "data set path (archive, folder or npy folder)"})
+    data_root: tuple[str, ...] = field(default=(), metadata={
+        "help": "data set path (archive, folder or npy folder); repeat it to train on several sources at once"})
     classes: tuple[str, ...] = field(default=(), metadata={"help": "class names or indices to keep (default: all)"})
     out: str = field(default="runs/default", metadata={"help": "run folder: checkpoints, config, metrics"})
     width: int | None = field(default=None, metadata={"help": "model channel width (default: the model's own)"})
@@ -81,6 +82,10 @@ class TrainConfig:
     @property
     def resolved_head(self) -> str:
         return architecture(self.model).default_head if self.head == "auto" else self.head
+
+    @property
+    def roots(self) -> tuple[str, ...]:
+        return (self.data_root,) if isinstance(self.data_root, str) else tuple(self.data_root)
 
     def model_kwargs(self) -> dict:
         return {"width": self.width} if self.width else {}

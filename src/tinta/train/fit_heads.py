@@ -10,6 +10,7 @@ import torch
 from tinta import color
 from tinta.data import dataset_splits, load_dataset
 from tinta.data.base import ImageSet, batch_to_lab
+from tinta.errors import TintaError
 from tinta.files import read_json, write_json
 from tinta.heads import ABBins, BinsHead, Head, PaletteHead, RegressionHead, head_from_dict
 from tinta.heads.bins import bins_from_centres, fit_grid_bins
@@ -59,7 +60,9 @@ def _fit_head(cfg: TrainConfig, train_set: ImageSet) -> Head:
     if cfg.palette:
         return PaletteHead(Palette.load(cfg.palette))
     print(f"fitting a K={cfg.k} palette on the train+test pixels of {cfg.classes or 'all classes'} ...")
-    return PaletteHead(fit_palette(cfg.dataset, cfg.data_root, list(cfg.classes) or None, k=cfg.k, seed=cfg.seed))
+    if len(cfg.roots) > 1:
+        raise TintaError("a palette is fitted on one data source; fit it with `tinta palette` and pass --palette")
+    return PaletteHead(fit_palette(cfg.dataset, cfg.roots[0], list(cfg.classes) or None, k=cfg.k, seed=cfg.seed))
 
 
 def _saved_head(run_dir: Path, cfg: TrainConfig) -> Head | None:

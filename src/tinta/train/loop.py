@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from tinta import color
 from tinta.data import load_dataset
-from tinta.data.base import ImageSet, holdout_split
+from tinta.data.base import ImageSet, concat_sets, holdout_split
 from tinta.errors import TintaError
 from tinta.files import sweep_stale_temps, write_json
 from tinta.heads import Head
@@ -85,15 +85,22 @@ def validate(model: nn.Module, head: Head, batches: Batches, batch_size: int,
 
 
 def load_train_val(cfg: TrainConfig) -> tuple[ImageSet, ImageSet]:
-    full = load_dataset(cfg.dataset, cfg.data_root, "train", classes=list(cfg.classes) or None, size=cfg.size)
-    tr_idx, va_idx = holdout_split(len(full), cfg.val_fraction, seed=0)
+    """The training images of every source (``--data-root``, repeatable), each source's own
+    ``val_fraction`` held out for validation (so every source is validated), then joined."""
+    trains, vals = [], []
+    for root in cfg.roots:
+        full = load_dataset(cfg.dataset, root, "train", classes=list(cfg.classes) or None, size=cfg.size)
+        tr_idx, va_idx = holdout_split(len(full), cfg.val_fraction, seed=0)
+        if len(tr_idx) == 0 or len(va_idx) == 0:
+            raise TintaError(f"too few images for a train/validation split ({len(full)} in {root})")
+        trains.append(full.subset(tr_idx, "train"))
+        vals.append(full.subset(va_idx, "holdout"))
+    train, val = concat_sets(trains, "train"), concat_sets(vals, "holdout")
     if cfg.max_train:
-        tr_idx = tr_idx[: cfg.max_train]
+        train = train.subset(torch.arange(min(cfg.max_train, len(train))))
     if cfg.max_val:
-        va_idx = va_idx[: cfg.max_val]
-    if len(tr_idx) == 0 or len(va_idx) == 0:
-        raise TintaError(f"too few images for a train/validation split ({len(full)} in {cfg.data_root})")
-    return full.subset(tr_idx, "train"), full.subset(va_idx, "holdout")
+        val = val.subset(torch.arange(min(cfg.max_val, len(val))))
+    return train, val
 
 
 def train(cfg: TrainConfig) -> dict:
