@@ -153,3 +153,28 @@ def test_two_data_sources_train_together(tmp_path, capsys):
     assert "2 data sources" in capsys.readouterr().err
     assert main(["evaluate", "--run", str(run), "--split", "val", "--data-root", str(tmp_path / "b")]) == 0
     assert json.loads((run / "eval-val.json").read_text())["images"] == 2
+
+
+def test_joint_head_grows_from_a_regression_run(tiny_cifar, tmp_path, capsys):
+    """--head joint --init-from a regression run: the a,b outputs start where the run left them."""
+    import torch
+
+    from tinta.heads import JointHead, head_from_dict
+    from tinta.inference import load_model
+
+    reg, joint = tmp_path / "reg", tmp_path / "joint"
+    args = ["--model", "vanilla-cnn", "--width", "8", "--classes", "horse"]
+    assert _train([*args, "--head", "regression"], tiny_cifar, reg) == 0
+    assert _train([*args, "--head", "joint", "--init-from", str(reg), "--lr", "1e-9"], tiny_cifar, joint) == 0
+    assert "initialised" in capsys.readouterr().out
+    c, r = load_model(str(joint)), load_model(str(reg))
+    assert isinstance(c.head, JointHead) and isinstance(head_from_dict(c.head.to_dict()), JointHead)
+    # lr ~ 0: the a,b outputs are the run's (only BatchNorm statistics moved)
+    assert torch.allclose(c.model.head.weight[:2], r.model.head.weight, atol=1e-6)
+    assert c.model.head.weight.shape[0] == 2 + c.head.cls.bins.q
+    x = torch.rand(1, 1, 32, 32)
+    with torch.no_grad():
+        r.model.upsample_output = False
+        assert (c.model(x)[:, :2] - r.model(x)).abs().max() < 0.05
+    out = np.asarray(c(photo(32, 32)))
+    assert out.shape == (32, 32, 3)

@@ -80,6 +80,19 @@ def load_pretrained(name: str, weights_dir: Path = WEIGHTS_DIR) -> tuple[nn.Modu
     return model.eval(), entry.head, entry
 
 
+def as_run(name: str, folder: Path, weights_dir: Path = WEIGHTS_DIR) -> Path:
+    """Shipped weights laid out as a run folder (its training config, the head, the fp16 weights), so
+    ``tinta evaluate`` / ``tinta compare`` score a shipped model exactly like a run. Returns the folder."""
+    load_pretrained(name, weights_dir)  # checks the name and the sha256
+    entry = registry(weights_dir)[name]
+    folder = Path(folder)
+    config = read_json(Path(weights_dir) / f"{name}.train-config.json")
+    config["head"] = entry.head.to_dict()
+    write_json(folder / "config.json", config)
+    shutil.copyfile(Path(weights_dir) / entry.file, folder / "best.safetensors")
+    return folder
+
+
 def package_run(run_dir: str | Path, name: str, description: str, render_size: int | None,
                 card: str, metrics: dict, weights_dir: Path = WEIGHTS_DIR) -> WeightsEntry:
     """Copy a run's best weights into the package as fp16 safetensors and register them."""

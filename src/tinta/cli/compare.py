@@ -23,10 +23,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinta.evaluate.compare import check_runs, compare, verdict
+    from tinta.evaluate.compare import compare, resolve_runs, verdict
 
-    check_runs(args.runs + [args.baseline])
-    summary = compare(args.runs, args.baseline, args.out, split=args.split, data_root=args.data_root,
+    runs = resolve_runs(args.runs, args.out)
+    (baseline,) = resolve_runs([args.baseline], args.out)
+    summary = compare(runs, baseline, args.out, split=args.split, data_root=args.data_root,
                       render_size=args.render_size, size=args.size, temperatures=args.temperatures,
                       max_images=args.max_images)
     print((Path(args.out) / "report.md").read_text())

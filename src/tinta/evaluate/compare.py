@@ -75,21 +75,23 @@ def scatter_png(curves: list[list[tuple[str, float, float]]], gt_cf: float, path
     atomic_write(path, lambda tmp: img.save(tmp, format="PNG"))
 
 
-def _wanted(report: dict | None, render_size: int, size, temperatures, max_images) -> bool:
+def _wanted(report: dict | None, render_size: int, size, temperatures, max_images, root: str) -> bool:
     """Whether a saved evaluation matches what is asked (else it is redone)."""
     if report is None or report.get("render_size") != render_size or (size and report["size"][0] != size):
+        return False
+    if report.get("data_root") != root:
         return False
     if report.get("max_images") != max_images:
         return False
     return not temperatures or report.get("decodings") == [f"T={t:g}" for t in temperatures] or report["task"] != "bins"
 
 
-def _evaluated(run: str, split: str, data_root, rs: int, size, temperatures, max_images) -> dict:
+def _evaluated(run: str, split: str, root: str, rs: int, size, temperatures, max_images) -> dict:
     path = Path(run) / f"eval-{split}.json"
     report = read_json(path) if path.exists() else None
-    if not _wanted(report, rs, size, temperatures, max_images):
+    if not _wanted(report, rs, size, temperatures, max_images, root):
         print(f"evaluating {run} on {split} ...")
-        report = evaluate_run(run, split, data_root=data_root, render_size=rs, size=size,
+        report = evaluate_run(run, split, data_root=root, render_size=rs, size=size,
                               temperatures=temperatures, max_images=max_images)
     return report
 
@@ -125,7 +127,7 @@ def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_r
     for run in runs:
         model, head, info = load_run(run)
         rs = resolve_render_size(render_size, info.native_size)
-        report = _evaluated(run, split, data_root, rs, size, temperatures, max_images)
+        report = _evaluated(run, split, str(info.eval_root(data_root)), rs, size, temperatures, max_images)
         if temperatures:
             head = head.with_temperatures(tuple(temperatures))
         if lab is None:
@@ -239,7 +241,17 @@ def to_html(summary: dict, md: str) -> str:
             f"<img src='grid.png'><img src='psnr_vs_colourfulness.png'>")
 
 
-def check_runs(runs: list[str]) -> None:
+def resolve_runs(runs: list[str], out: str) -> list[str]:
+    """Run folders as given; shipped weight names (``default``, ``vivid`` ...) laid out as run folders
+    under ``OUT/shipped/NAME`` so they are scored the same way."""
+    from tinta.pretrained import as_run, registry
+
+    shipped, resolved = registry(), []
     for r in runs:
-        if not (Path(r) / "config.json").exists():
-            raise TintaError(f"{r}: not a tinta run folder (no config.json)")
+        if (Path(r) / "config.json").exists():
+            resolved.append(r)
+        elif r in shipped:
+            resolved.append(str(as_run(r, Path(out) / "shipped" / r)))
+        else:
+            raise TintaError(f"{r}: not a tinta run folder (no config.json) nor a shipped model ({', '.join(shipped)})")
+    return resolved

@@ -166,7 +166,8 @@ def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None
     data = spread_subset(data, max_images)
     results, grid = evaluate_model(model, head, data, batch_size, render_size=rs, semantic=semantic)
     report = {
-        "run": str(run_dir), "checkpoint": which, "model": info.architecture, "task": head.name,
+        "run": str(run_dir), "data_root": str(info.eval_root(data_root)),
+        "checkpoint": which, "model": info.architecture, "task": head.name,
         "split": split, "images": len(data), "max_images": max_images, "render_size": rs, "skipped": data.skipped,
         "size": list(data.size), "decodings": [d.label for d in head.decodings], "main_decoding": head.main.label,
         "pretrained_encoder": info.pretrained_encoder, "parameters": info.parameters, "results": results,

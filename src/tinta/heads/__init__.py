@@ -11,8 +11,9 @@ importing it below.
 
 from tinta.heads.base import HEADS, MAX_SATURATION, Decoding, Head, check_saturation, head_from_dict, register_head
 from tinta.heads.bins import DEFAULT_TEMPERATURE, ABBins, BinsHead
+from tinta.heads.joint import JointHead
 from tinta.heads.palette import PaletteHead
 from tinta.heads.regression import RegressionHead
 
-__all__ = ["HEADS", "MAX_SATURATION", "DEFAULT_TEMPERATURE", "ABBins", "BinsHead", "Decoding", "Head",
+__all__ = ["HEADS", "MAX_SATURATION", "DEFAULT_TEMPERATURE", "ABBins", "BinsHead", "Decoding", "Head", "JointHead",
            "PaletteHead", "RegressionHead", "check_saturation", "head_from_dict", "register_head"]

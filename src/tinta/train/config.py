@@ -32,6 +32,11 @@ class TrainConfig:
     bin_lambda: float = field(default=0.5, metadata={"help": "bins head: rebalancing mix with uniform "
                                                       "(0 = full rebalancing)"})
     rebalance: bool = field(default=True, metadata={"help": "bins head: weight pixels by class rebalancing"})
+    bins_weight: float = field(default=0.03, metadata={
+        "help": "joint head: weight of the bins loss beside the regression loss"})
+    init_from: str | None = field(default=None, metadata={
+        "help": "start from this run's best weights (tensors that fit; a head with more outputs keeps the "
+                "run's first ones)"})
     temperature: float = field(default=DEFAULT_TEMPERATURE, metadata={"help": "bins head: annealed-mean "
                                                                       "temperature for validation"})
     palette: str | None = field(default=None, metadata={"help": "palette JSON (palette head); fitted on the "

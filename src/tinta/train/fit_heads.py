@@ -12,7 +12,7 @@ from tinta.data import dataset_splits, load_dataset
 from tinta.data.base import ImageSet, batch_to_lab
 from tinta.errors import TintaError
 from tinta.files import read_json, write_json
-from tinta.heads import ABBins, BinsHead, Head, PaletteHead, RegressionHead, head_from_dict
+from tinta.heads import ABBins, BinsHead, Head, JointHead, PaletteHead, RegressionHead, head_from_dict
 from tinta.heads.bins import bins_from_centres, fit_grid_bins
 from tinta.kmeans import N_INIT, kmeans_palette
 from tinta.palette import Palette
@@ -57,6 +57,8 @@ def _fit_head(cfg: TrainConfig, train_set: ImageSet) -> Head:
         return RegressionHead(cfg.loss)
     if kind == "bins":
         return BinsHead(fit_bins_on(cfg, train_set), cfg.temperature, cfg.rebalance)
+    if kind == "joint":
+        return JointHead(fit_bins_on(cfg, train_set), cfg.temperature, cfg.rebalance, cfg.bins_weight)
     if cfg.palette:
         return PaletteHead(Palette.load(cfg.palette))
     print(f"fitting a K={cfg.k} palette on the train+test pixels of {cfg.classes or 'all classes'} ...")

@@ -141,6 +141,32 @@ def check_out(cfg: TrainConfig) -> Path:
     return run_dir
 
 
+@torch.no_grad()
+def init_weights_from(model: nn.Module, run_dir: str) -> tuple[int, int]:
+    """Copy a run's best weights into ``model`` where they fit: equal shapes, or a layer with more output
+    channels (a head grown from regression to joint keeps the run's first outputs). -> (copied, total)."""
+    from safetensors.torch import load_file
+
+    from tinta.runs import weights_file
+
+    path = weights_file(Path(run_dir), "best")
+    if not path.is_file():
+        raise TintaError(f"--init-from {run_dir}: no best.safetensors there")
+    state, own, copied = load_file(str(path)), model.state_dict(), 0
+    for k, v in state.items():
+        t = own.get(k)
+        if t is None or v.dim() != t.dim():
+            continue
+        if v.shape == t.shape:
+            t.copy_(v)
+        elif v.shape[1:] == t.shape[1:] and v.shape[0] < t.shape[0]:
+            t[: v.shape[0]].copy_(v)
+        else:
+            continue
+        copied += 1
+    return copied, len(own)
+
+
 @dataclass
 class Setup:
     """Everything an epoch needs, built once per run."""
@@ -175,6 +201,10 @@ def prepare(cfg: TrainConfig, d: Dist) -> Setup:
     if not d.is_main:
         head = build_head(cfg, run_dir, train_set, write=False)  # reads what rank 0 saved
     model = create_model(cfg.model, head.out_channels, **cfg.model_kwargs()).to(device)
+    if cfg.init_from and not cfg.resume:
+        copied, total = init_weights_from(model, cfg.init_from)
+        if d.is_main:
+            print(f"initialised {copied} of {total} tensors from {cfg.init_from}")
     set_native_output(model, head)  # e.g. bins train on the H/2 logits against area-pooled targets
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)

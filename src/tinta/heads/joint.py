@@ -1,0 +1,77 @@
+"""Joint heads: ab regression and ab-bin classification from one trunk.
+
+Output channels: ``[a, b, logits over Q bins]`` at the model's native resolution. Loss: the
+regression loss plus ``bins_weight`` x the rebalanced bins loss. Decoding starts from the
+regression mean (safe, but greyish where colour is ambiguous) and moves towards the bins'
+annealed mean (committed colour) in proportion to how sure the bins are: weight
+``min(1, blend x (1 - H(p) / log Q))`` per pixel, ``H(p)`` the entropy of the predicted bin
+distribution. Where the distribution is flat the regression mean stays; where it is peaked
+the colour follows the bins.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from tinta import color
+from tinta.heads.base import Decoding, Head, register_head
+from tinta.heads.bins import DEFAULT_TEMPERATURE, ABBins, BinsHead
+from tinta.heads.regression import RegressionHead
+
+
+@register_head
+class JointHead(Head):
+    name = "joint"
+    native_resolution = True
+
+    def __init__(self, bins: ABBins, temperature: float = DEFAULT_TEMPERATURE, rebalance: bool = True,
+                 bins_weight: float = 0.05, blend: float = 1.0, temperatures: tuple[float, ...] = ()):
+        self.reg = RegressionHead("huber")
+        self.cls = BinsHead(bins, temperature, rebalance, temperatures)
+        self.bins_weight, self.blend = float(bins_weight), float(blend)
+        self.out_channels = 2 + bins.q
+
+    @property
+    def main(self) -> Decoding:
+        return self.cls.main
+
+    @property
+    def decodings(self) -> tuple[Decoding, ...]:
+        return self.cls.decodings
+
+    def with_temperatures(self, temperatures: tuple[float, ...]) -> "JointHead":
+        return JointHead(self.cls.bins, self.cls.temperature, self.cls.rebalance, self.bins_weight, self.blend,
+                         tuple(temperatures))
+
+    def targets(self, rgb8: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
+        return lab[:, 1:]  # (B, 2, H, W) ab in Lab units
+
+    def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if out.shape[-2:] != target.shape[-2:]:
+            target = F.interpolate(target, size=out.shape[-2:], mode="area")  # (B, 2, h, w)
+        reg = self.reg.loss(out[:, :2], color.normalize_ab(target))
+        return reg + self.bins_weight * self.cls.loss(out[:, 2:], target)
+
+    def confidence(self, logits: torch.Tensor) -> torch.Tensor:
+        """``(B, 1, h, w)`` in [0, 1]: how far the bins to move the colour (0: stay at the regression mean)."""
+        logp = F.log_softmax(logits, dim=1)
+        entropy = -(logp.exp() * logp).sum(1, keepdim=True)  # (B, 1, h, w)
+        return (self.blend * (1 - entropy / math.log(logits.shape[1]))).clamp(0, 1)
+
+    def predict(self, out: torch.Tensor, decoding: Decoding | None = None, saturation: float = 1.0) -> torch.Tensor:
+        ab_reg = color.denormalize_ab(out[:, :2])  # (B, 2, h, w)
+        ab_cls = self.cls.predict(out[:, 2:], decoding)
+        w = self.confidence(out[:, 2:])
+        return (ab_reg + w * (ab_cls - ab_reg)) * saturation
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "bins": self.cls.bins.to_dict(), "temperature": self.cls.temperature,
+                "rebalance": self.cls.rebalance, "bins_weight": self.bins_weight, "blend": self.blend}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "JointHead":
+        return cls(ABBins.from_dict(d["bins"]), d.get("temperature", DEFAULT_TEMPERATURE), d.get("rebalance", True),
+                   d.get("bins_weight", 0.05), d.get("blend", 1.0))
