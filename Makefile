@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: setup demo test test-slow bench clean
+.PHONY: setup demo test test-slow lint bench clean
 
 setup: $(BIN)/tinta
 
@@ -20,7 +20,11 @@ demo: setup
 	$(BIN)/tinta demo
 
 test: setup
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks scripts
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow
