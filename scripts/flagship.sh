@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The runs and comparisons behind the README's "A default model people want to keep" section.
+#   bash scripts/flagship.sh [STEP...]   steps: train joint compare (default: all)
+# train: the regression U-Net on Imagenette train + photos-mix train (3 epochs at 112 px);
+# joint: the same trunk grown to a joint regression + ab-bins head, fine-tuned 1 epoch;
+# compare: both against grey, `default` and `vivid` on Imagenette val (1,000 evenly spaced)
+# and photos-mix val (all 932, centre-cropped to 112), with the Lite2 judge. Resumable.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T=.venv/bin/tinta
+IMNT=../shared/data/imagenette2-224.tar.gz
+MIX=../shared/data/photos-mix.tar.gz
+mkdir -p runs reports
+steps=("${@:-train joint compare}")
+steps=(${steps[@]})
+has() { for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+tr() { local out=$1; shift; if [ -e "$out/checkpoint" ] || [ -f "$out/state.json" ]; then $T train "$@" --out "$out" --resume; else $T train "$@" --out "$out"; fi; }
+
+D="--dataset folder --data-root $IMNT --data-root $MIX --size 112 --batch-size 32 --val-fraction 0.03 --threads 2 --seed 0"
+if has train; then
+  tr runs/mix-reg --model unet $D --epochs 3 --lr 1e-3 --freeze-epochs 1 --encoder-lr-mult 0.1
+fi
+if has joint; then
+  tr runs/mix-joint --model unet $D --head joint --init-from runs/mix-reg --epochs 1 --lr 3e-4 --freeze-epochs 0 \
+     --encoder-lr-mult 0.1 --schedule cosine
+fi
+if has compare; then
+  RUNS="vivid runs/mix-reg runs/mix-joint"
+  $T compare $RUNS --baseline default --out reports/flagship-imagenette --split val --data-root $IMNT \
+     --max-images 1000 --grid-images 12 --temperatures 0.38 1 | tee runs/flagship-imagenette.txt
+  $T compare $RUNS --baseline default --out reports/flagship-photos --split val --data-root $MIX \
+     --size 112 --grid-images 12 --temperatures 0.38 1 | tee runs/flagship-photos.txt
+fi
