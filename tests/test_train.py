@@ -49,7 +49,7 @@ def test_palette_model_trains_evaluates_and_resumes(tiny_cifar, tmp_path, capsys
     assert json.loads((run / "checkpoint" / "state.json").read_text())["epoch"] == 2
     assert [p.name for p in run.glob(".checkpoint-*")] == [".checkpoint-0002"]  # older checkpoints removed
 
-    assert main(["evaluate", "--run", str(run), "--split", "test"]) == 0
+    assert main(["evaluate", "--run", str(run), "--split", "test", "--no-judge"]) == 0
     report = json.loads((run / "eval-test.json").read_text())
     assert report["images"] == 6
     res = report["results"]
@@ -85,7 +85,8 @@ def test_compare_report(tiny_cifar, tmp_path, capsys):
     assert _train(["--model", "small-unet", "--head", "regression", "--width", "8"], tiny_cifar, a) == 0
     assert _train(["--model", "small-unet", "--head", "bins", "--width", "8"], tiny_cifar, b) == 0
     out = tmp_path / "report"
-    assert main(["compare", str(a), str(b), "--baseline", str(a), "--out", str(out), "--split", "test"]) == 0
+    assert main(["compare", str(a), str(b), "--baseline", str(a), "--out", str(out), "--split", "test",
+                 "--no-judge"]) == 0
     md = (out / "report.md").read_text()
     assert "| reg |" in md and "| bins |" in md and "grey (floor)" in md
     for f in ("report.html", "grid.png", "psnr_vs_colourfulness.png", "report.json"):
@@ -95,7 +96,7 @@ def test_compare_report(tiny_cifar, tmp_path, capsys):
     # a temperature sweep: one row per T for the bins run, each decoded at its own T (that lower T
     # is more vivid is a property of trained models: tested on the shipped ones, test_pretrained.py)
     out2 = tmp_path / "sweep"
-    assert main(["compare", str(b), "--baseline", str(a), "--out", str(out2), "--split", "test",
+    assert main(["compare", str(b), "--baseline", str(a), "--out", str(out2), "--split", "test", "--no-judge",
                  "--temperatures", "1", "0.38", "0.1"]) == 0
     summary = json.loads((out2 / "report.json").read_text())
     names = [r["name"] for r in summary["rows"]]
@@ -151,7 +152,8 @@ def test_two_data_sources_train_together(tmp_path, capsys):
     assert config["train"]["data_root"] == [str(tmp_path / "a"), str(tmp_path / "b")]
     assert main(["evaluate", "--run", str(run), "--split", "val"]) == 2
     assert "2 data sources" in capsys.readouterr().err
-    assert main(["evaluate", "--run", str(run), "--split", "val", "--data-root", str(tmp_path / "b")]) == 0
+    assert main(["evaluate", "--run", str(run), "--split", "val", "--data-root", str(tmp_path / "b"),
+                 "--no-judge"]) == 0
     assert json.loads((run / "eval-val.json").read_text())["images"] == 2
 
 

@@ -18,6 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", default="val", help="split to compare on")
     p.add_argument("--data-root", default=None, help="data set path (default: each run's own)")
     add_size_options(p)
+    p.add_argument("--no-judge", dest="judge", action="store_false",
+                   help="skip the ImageNet classifiers (Lite2 judge agreement and top-1, Lite0 top-1): faster")
     p.add_argument("--grid-images", type=_positive, default=8, help="images in the picture grid (default: 8)")
     p.add_argument("--max-images", type=_positive, default=None,
                    help="score N images evenly spaced over the split (default: all)")
@@ -30,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     (baseline,) = resolve_runs([args.baseline], args.out)
     summary = compare(runs, baseline, args.out, split=args.split, data_root=args.data_root,
                       render_size=args.render_size, size=args.size, temperatures=args.temperatures,
-                      max_images=args.max_images, grid_images=args.grid_images)
+                      max_images=args.max_images, grid_images=args.grid_images, judge=args.judge)
     print((Path(args.out) / "report.md").read_text())
     print(verdict(summary).replace("**", ""))
     print(f"report: {args.out}/report.md, {args.out}/report.html")

@@ -19,6 +19,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_size_options(p)
     p.add_argument("--no-semantic", dest="semantic", action="store_false",
                    help="skip the ImageNet top-1 test (run by default on WordNet-id classes such as Imagenette)")
+    p.add_argument("--no-judge", dest="judge", action="store_false",
+                   help="skip the semantic judge (ImageNet EfficientNet-Lite2: `agree`, the share of images it "
+                   "classifies as it does the original, and on WordNet-id classes `judge_top1`)")
 
 
 def _sizes(text: str) -> int:
@@ -53,13 +56,15 @@ def format_results(report: dict) -> str:
     lines = [f"{report['model']} ({report['task']}) on {report['split']}: {report['images']} images"
              + (f", skipped {report['skipped']}" if any(report["skipped"].values()) else "")]
     res = report["results"]
-    keys = ["accuracy", "psnr", "ssim", "colourfulness", "cf_abs_diff"] + (["top1"] if "top1" in res["gt"] else [])
+    rows = {name: vals for name, vals in res.items() if isinstance(vals, dict) and name != "gt"}
+    keys = ["accuracy", "psnr", "ssim", "colourfulness", "cf_abs_diff"] + [
+        k for k in ("top1", "agree", "judge_top1") if k in res["gt"] or any(k in v for v in rows.values())]
     lines.append(f"{'decoding':<14}" + "".join(f"{k:>15}" for k in keys))
-    for name, vals in res.items():
-        if isinstance(vals, dict) and name != "gt":
-            lines.append(f"{name:<14}" + "".join(f"{vals[k]:>15.4f}" if k in vals else f"{'-':>15}" for k in keys))
+    for name, vals in rows.items():
+        lines.append(f"{name:<14}" + "".join(f"{vals[k]:>15.4f}" if k in vals else f"{'-':>15}" for k in keys))
     lines.append(f"ground-truth colourfulness {res['gt']['colourfulness']:.2f}; "
                  + (f"ground-truth top-1 {res['gt']['top1']:.4f}; " if "top1" in res["gt"] else "")
+                 + (f"ground-truth judge top-1 {res['gt']['judge_top1']:.4f}; " if "judge_top1" in res["gt"] else "")
                  + f"model {res['model_ms_per_image']:.2f} ms/image")
     return "\n".join(lines)
 
@@ -70,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate_run(args.run_dir, split=args.split, data_root=args.data_root,
                           which=args.checkpoint, batch_size=args.batch_size, max_images=args.max_images,
                           render_size=args.render_size, size=args.size, temperatures=args.temperatures,
-                          semantic=args.semantic)
+                          semantic=args.semantic, judge=args.judge)
     print(format_results(report))
     columns = ", ".join(report["grid_columns"])
     print(f"saved {args.run_dir}/eval-{args.split}.json and {report['grid']} (columns: {columns})")

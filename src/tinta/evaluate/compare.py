@@ -75,7 +75,7 @@ def scatter_png(curves: list[list[tuple[str, float, float]]], gt_cf: float, path
     atomic_write(path, lambda tmp: img.save(tmp, format="PNG"))
 
 
-def _wanted(report: dict | None, render_size: int, size, temperatures, max_images, root: str) -> bool:
+def _wanted(report: dict | None, render_size: int, size, temperatures, max_images, root: str, judge: bool) -> bool:
     """Whether a saved evaluation matches what is asked (else it is redone)."""
     if report is None or report.get("render_size") != render_size or (size and report["size"][0] != size):
         return False
@@ -83,16 +83,19 @@ def _wanted(report: dict | None, render_size: int, size, temperatures, max_image
         return False
     if report.get("max_images") != max_images:
         return False
-    return not temperatures or report.get("decodings") == [f"T={t:g}" for t in temperatures] or report["task"] != "bins"
+    if judge and "agree" not in report["results"].get("grey", {}):  # written before (or without) the judge
+        return False
+    swept = any(d.startswith("T=") for d in report.get("decodings", []))  # heads decoded at a temperature
+    return not temperatures or not swept or report.get("decodings") == [f"T={t:g}" for t in temperatures]
 
 
-def _evaluated(run: str, split: str, root: str, rs: int, size, temperatures, max_images) -> dict:
+def _evaluated(run: str, split: str, root: str, rs: int, size, temperatures, max_images, judge: bool) -> dict:
     path = Path(run) / f"eval-{split}.json"
     report = read_json(path) if path.exists() else None
-    if not _wanted(report, rs, size, temperatures, max_images, root):
+    if not _wanted(report, rs, size, temperatures, max_images, root, judge):
         print(f"evaluating {run} on {split} ...")
         report = evaluate_run(run, split, data_root=root, render_size=rs, size=size,
-                              temperatures=temperatures, max_images=max_images)
+                              temperatures=temperatures, max_images=max_images, judge=judge, semantic=judge)
     return report
 
 
@@ -116,7 +119,8 @@ def _rows(run: str, report: dict, info, rs: int, ms: float) -> list[dict]:
 
 def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_root: str | None = None,
             render_size: int | None = None, grid_images: int = 8, size: int | None = None,
-            temperatures: tuple[float, ...] | None = None, max_images: int | None = None) -> dict:
+            temperatures: tuple[float, ...] | None = None, max_images: int | None = None,
+            judge: bool = True) -> dict:
     """Evaluate (or reuse the evaluations of) ``runs`` and write the report into ``out``. ``render_size``:
     None = each run's own, 0 = full image. Bins runs give one row per annealed-mean temperature."""
     if baseline not in runs:
@@ -127,7 +131,7 @@ def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_r
     for run in runs:
         model, head, info = load_run(run)
         rs = resolve_render_size(render_size, info.native_size)
-        report = _evaluated(run, split, str(info.eval_root(data_root)), rs, size, temperatures, max_images)
+        report = _evaluated(run, split, str(info.eval_root(data_root)), rs, size, temperatures, max_images, judge)
         if temperatures:
             head = head.with_temperatures(tuple(temperatures))
         if lab is None:
@@ -174,27 +178,41 @@ def _fmt(v: float, d: int = 2) -> str:
 
 
 def _delta(m: dict, b: dict, k: str, d: int = 2, s: float = 1) -> str:
-    """Metric ``k`` of ``m`` and its change from the baseline ``b``, both times ``s``, to ``d`` places."""
-    return f"{_fmt(s * m[k], d)} ({s * (m[k] - b[k]):+.{d}f})"
+    """Metric ``k`` of ``m`` and its change from the baseline ``b``, both times ``s``, to ``d`` places
+    ("-" where ``m`` lacks it, no change where ``b`` does: evaluations written before it existed)."""
+    if k not in m:
+        return "-"
+    return f"{_fmt(s * m[k], d)}" + (f" ({s * (m[k] - b[k]):+.{d}f})" if k in b else "")
+
+
+# ImageNet scores, in percent: Lite0 top-1 (semantic.py), the Lite2 judge's agreement with its own
+# class on the ground truth and its top-1 (judge.py). A column is shown when some row has the score.
+SEMANTIC_COLUMNS = (("top1", "top-1 % (Δ)"), ("agree", "agree % (Δ)"), ("judge_top1", "judge top-1 % (Δ)"))
+
+
+def _percent(m: dict, k: str) -> str:
+    return _fmt(100 * m[k], 1) if k in m else "-"
 
 
 def table_rows(summary: dict) -> list[list[str]]:
     base = next(r for r in summary["rows"] if r["name"] == summary["baseline"])
-    top1 = all("top1" in r["metrics"] for r in summary["rows"])
-    head = ["model", "PSNR dB (Δ)", "SSIM (Δ)", "CF (Δ)", "CF gap to GT (Δ)"] + (["top-1 % (Δ)"] if top1 else []) + [
-        "params", "ImageNet", "epochs", "train min", "ms/img 224"]
+    sem = [k for k, _ in SEMANTIC_COLUMNS if any(k in r["metrics"] for r in summary["rows"])]
+    head = (["model", "PSNR dB (Δ)", "SSIM (Δ)", "CF (Δ)", "CF gap to GT (Δ)"]
+            + [title for k, title in SEMANTIC_COLUMNS if k in sem]
+            + ["params", "ImageNet", "epochs", "train min", "ms/img 224"])
     out = [head]
     for r in summary["rows"]:
         cell = partial(_delta, r["metrics"], base["metrics"])
         out.append([r["name"], cell("psnr"), cell("ssim", 3), cell("colourfulness", 1), cell("cf_abs_diff", 1)]
-                   + ([cell("top1", 1, 100)] if top1 else [])
+                   + [cell(k, 1, 100) for k in sem]
                    + [f"{r['parameters'] / 1e6:.2f}M", "yes" if r["pretrained"] else "no", str(r["epochs"]),
                       _fmt(r["train_minutes"], 1), _fmt(r["ms_per_image_224"], 1)])
-    g, gt = summary["rows"][0]["grey"], summary["rows"][0]["gt"]
+    g, gt = summary["rows"][0]["grey"], {**summary["rows"][0]["gt"], "agree": 1.0}  # agree: 1 by definition
     out.append(["grey (floor)", _fmt(g["psnr"]), _fmt(g["ssim"], 3), "0.0", _fmt(g["cf_abs_diff"], 1)]
-               + ([_fmt(100 * g["top1"], 1)] if top1 else []) + [""] * 5)
-    if top1:
-        out.append(["ground truth", "", "", _fmt(gt["colourfulness"], 1), "0.0", _fmt(100 * gt["top1"], 1)] + [""] * 5)
+               + [_percent(g, k) for k in sem] + [""] * 5)
+    if sem:
+        out.append(["ground truth", "", "", _fmt(gt["colourfulness"], 1), "0.0"]
+                   + [_percent(gt, k) for k in sem] + [""] * 5)
     return out
 
 
@@ -222,10 +240,19 @@ def to_markdown(summary: dict) -> str:
         f"Δ is the difference from the baseline `{summary['baseline']}`. Metrics are means over images on 8-bit "
         f"sRGB against the data set's JPEG files as they are; ground-truth colourfulness {r0['gt_colourfulness']:.1f}. "
         f"Model render size (short side): {_render(summary)}. Inference: batch 1, "
-        f"224x224, {summary['machine']}.", "",
+        f"224x224, {summary['machine']}." + _semantic_note(t[0]), "",
         f"![grid](grid.png)  \nColumns: {' | '.join(summary['columns'])}", "",
         "![PSNR vs colourfulness](psnr_vs_colourfulness.png)", "",
     ])
+
+
+def _semantic_note(head: list[str]) -> str:
+    notes = {"top-1 % (Δ)": "top-1: ImageNet top-1 of EfficientNet-Lite0 (the unet encoder's network)",
+             "agree % (Δ)": "agree: share of images the judge (ImageNet EfficientNet-Lite2, used by no model) "
+                            "puts in the class it gives the ground truth",
+             "judge top-1 % (Δ)": "judge top-1: the judge's ImageNet top-1"}
+    found = [v for k, v in notes.items() if k in head]
+    return (" " + "; ".join(found) + ".") if found else ""
 
 
 def to_html(summary: dict, md: str) -> str:

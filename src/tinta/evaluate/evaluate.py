@@ -16,6 +16,7 @@ from PIL import Image
 
 from tinta import color
 from tinta.data.base import ImageSet, batch_rgb8, batch_to_lab, iterate_batches
+from tinta.errors import TintaError
 from tinta.evaluate import metrics
 from tinta.files import atomic_write, write_json
 from tinta.heads import Head
@@ -84,19 +85,67 @@ def _columns(head: Head, decodings, out, L, gt8) -> dict[str, torch.Tensor]:
     return preds
 
 
+class _Classifiers:
+    """The ImageNet scores of one evaluation, each a per-image 0/1 summed into the rows:
+    ``top1`` (EfficientNet-Lite0, :mod:`tinta.evaluate.semantic`) and ``judge_top1`` (the Lite2
+    judge) where the classes are WordNet ids, and the judge's label-free ``agree`` (its top-1 on
+    the row equals its top-1 on the ground truth; :mod:`tinta.evaluate.judge`) on any data."""
+
+    def __init__(self, data: ImageSet, semantic: bool, judge: bool):
+        from tinta.evaluate.semantic import Top1, imagenet_targets
+
+        self.targets = imagenet_targets(data.classes, data.labels) if semantic or judge else None
+        self.top1 = Top1() if semantic and self.targets is not None else None
+        self.judge = _judge() if judge else None
+
+    def score(self, accs: dict[str, _Acc], gt_acc: _Acc, preds: dict, names: list[str], gt8, idx) -> None:
+        """Add the scores of rows ``names`` of ``preds`` and of the ground truth ``gt8`` (images ``idx``)."""
+        t = self.targets[idx] if self.targets is not None else None
+        if self.top1 is not None:
+            gt_acc.add("top1", self.top1.correct(gt8, t))
+            for name in names:
+                accs[name].add("top1", self.top1.correct(preds[name], t))
+        if self.judge is None:
+            return
+        gt_class = self.judge.predict(gt8)
+        if t is not None:
+            gt_acc.add("judge_top1", (gt_class == t).float())
+        for name in names:
+            cls = self.judge.predict(preds[name])
+            accs[name].add("agree", (cls == gt_class).float())
+            if t is not None:
+                accs[name].add("judge_top1", (cls == t).float())
+
+
+def _judge():
+    from tinta.evaluate.judge import Judge
+
+    try:
+        return Judge()
+    except TintaError as e:
+        raise TintaError(f"{e}; or evaluate without the semantic judge (--no-judge)") from e
+
+
+def _add_grid(grid: dict, preds: dict, gt8, labels: list[str], sel: list[int]) -> None:
+    """Grid columns: grey | each decoding | ground truth | the head's reference rows."""
+    source = {**preds, "ground truth": gt8}
+    for name in ["grey", *labels, "ground truth", *[k for k in preds if k not in labels and k != "grey"]]:
+        grid.setdefault(name, []).append(source[name][sel])
+
+
 @torch.no_grad()
 def evaluate_model(model, head: Head, data: ImageSet, batch_size: int = 64, ssim_metric: bool = True,
-                   render_size: int | None = None, semantic: bool = False) -> tuple[dict, dict]:
+                   render_size: int | None = None, semantic: bool = False,
+                   judge: bool = False) -> tuple[dict, dict]:
     """-> (results, grid columns). Results hold one dict of metric means per decoding, plus the
     reference rows (``grey``, the head's own such as ``quantized-gt``) and ``gt`` colourfulness.
     The model runs at ``render_size`` (0 / None: the image's own size) and its a,b are upsampled to
     the full image, as ``tinta colorize`` does (:mod:`tinta.inference`). With ``semantic`` and
-    WordNet-id classes, every row also gets ``top1``: ImageNet top-1 of EfficientNet-Lite0
-    (see :mod:`tinta.evaluate.semantic`)."""
-    from tinta.evaluate.semantic import Top1, imagenet_targets
-
-    targets = imagenet_targets(data.classes, data.labels) if semantic else None
-    classifier = Top1() if targets is not None else None
+    WordNet-id classes, every decoding, ``grey`` and ``gt`` also get ``top1``: ImageNet top-1 of
+    EfficientNet-Lite0 (see :mod:`tinta.evaluate.semantic`). With ``judge``, every decoding and
+    ``grey`` get ``agree`` (the Lite2 judge's top-1 equals its top-1 on the ground truth), and with
+    WordNet-id classes they and ``gt`` get ``judge_top1`` (see :mod:`tinta.evaluate.judge`)."""
+    scorer = _Classifiers(data, semantic, judge)
     set_native_output(model, head)
     decodings = head.decodings
     labels = [d.label for d in decodings]
@@ -121,16 +170,10 @@ def evaluate_model(model, head: Head, data: ImageSet, batch_size: int = 64, ssim
             _score(accs[name], "", pred8, gt8, ssim_metric)
         gt_acc.n += len(idx)
         gt_acc.add("colourfulness", metrics.colourfulness(gt8))
-        if classifier is not None:
-            t = targets[idx]
-            gt_acc.add("top1", classifier.correct(gt8, t))
-            for name in labels + ["grey"]:
-                accs[name].add("top1", classifier.correct(preds[name], t))
+        scorer.score(accs, gt_acc, preds, labels + ["grey"], gt8, idx)
         sel = [i for i, j in enumerate(idx.tolist()) if j in pick]
-        if sel:  # grid columns: grey | each decoding | ground truth | the head's reference rows
-            source = {**preds, "ground truth": gt8}
-            for name in ["grey", *labels, "ground truth", *[k for k in preds if k not in labels and k != "grey"]]:
-                grid.setdefault(name, []).append(source[name][sel])
+        if sel:
+            _add_grid(grid, preds, gt8, labels, sel)
     results = {name: a.means() for name, a in accs.items()}
     if counts["pixels"]:
         for d in decodings:
@@ -149,10 +192,11 @@ def resolve_render_size(render_size: int | None, native: int | None) -> int:
 def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None = None, which: str = "best",
                  batch_size: int = 64, max_images: int | None = None, render_size: int | None = None,
                  size: int | None = None, temperatures: tuple[float, ...] | None = None,
-                 semantic: bool = True) -> dict:
+                 semantic: bool = True, judge: bool = True) -> dict:
     """Score a run on ``split``: images at their own size (or resized to ``size``), the model at
     ``render_size`` (None: the size it trained at; 0: the full image), classifier heads decoded at
-    each of ``temperatures`` (default: the run's own). Writes ``eval-SPLIT.json`` and ``grid-SPLIT.png``."""
+    each of ``temperatures`` (default: the run's own); ``semantic`` / ``judge``: the ImageNet scores
+    of :func:`evaluate_model`. Writes ``eval-SPLIT.json`` and ``grid-SPLIT.png``."""
     from tinta.data import load_dataset
 
     run_dir = Path(run_dir)
@@ -164,7 +208,8 @@ def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None
     classes = list(tc["classes"]) or None
     data = load_dataset(tc["dataset"], info.eval_root(data_root), split, classes=classes, size=size)
     data = spread_subset(data, max_images)
-    results, grid = evaluate_model(model, head, data, batch_size, render_size=rs, semantic=semantic)
+    results, grid = evaluate_model(model, head, data, batch_size, render_size=rs, semantic=semantic,
+                                  judge=judge)
     report = {
         "run": str(run_dir), "data_root": str(info.eval_root(data_root)),
         "checkpoint": which, "model": info.architecture, "task": head.name,
