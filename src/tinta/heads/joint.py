@@ -21,6 +21,8 @@ from tinta.heads.base import Decoding, Head, register_head
 from tinta.heads.bins import DEFAULT_TEMPERATURE, ABBins, BinsHead
 from tinta.heads.regression import RegressionHead
 
+DEFAULT_BINS_WEIGHT = 0.01  # the rebalanced bins loss (~3) weighs about what the regression loss (~0.04) does
+
 
 @register_head
 class JointHead(Head):
@@ -28,7 +30,7 @@ class JointHead(Head):
     native_resolution = True
 
     def __init__(self, bins: ABBins, temperature: float = DEFAULT_TEMPERATURE, rebalance: bool = True,
-                 bins_weight: float = 0.05, blend: float = 1.0, temperatures: tuple[float, ...] = ()):
+                 bins_weight: float = DEFAULT_BINS_WEIGHT, blend: float = 1.0, temperatures: tuple[float, ...] = ()):
         self.reg = RegressionHead("huber")
         self.cls = BinsHead(bins, temperature, rebalance, temperatures)
         self.bins_weight, self.blend = float(bins_weight), float(blend)
@@ -74,4 +76,4 @@ class JointHead(Head):
     @classmethod
     def from_dict(cls, d: dict) -> "JointHead":
         return cls(ABBins.from_dict(d["bins"]), d.get("temperature", DEFAULT_TEMPERATURE), d.get("rebalance", True),
-                   d.get("bins_weight", 0.05), d.get("blend", 1.0))
+                   d.get("bins_weight", DEFAULT_BINS_WEIGHT), d.get("blend", 1.0))

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from tinta.data import DATASETS
 from tinta.errors import TintaError
 from tinta.heads import DEFAULT_TEMPERATURE, HEADS
+from tinta.heads.joint import DEFAULT_BINS_WEIGHT
 from tinta.heads.regression import LOSSES
 from tinta.models import architecture
 
@@ -32,7 +33,7 @@ class TrainConfig:
     bin_lambda: float = field(default=0.5, metadata={"help": "bins head: rebalancing mix with uniform "
                                                       "(0 = full rebalancing)"})
     rebalance: bool = field(default=True, metadata={"help": "bins head: weight pixels by class rebalancing"})
-    bins_weight: float = field(default=0.03, metadata={
+    bins_weight: float = field(default=DEFAULT_BINS_WEIGHT, metadata={
         "help": "joint head: weight of the bins loss beside the regression loss"})
     init_from: str | None = field(default=None, metadata={
         "help": "start from this run's best weights (tensors that fit; a head with more outputs keeps the "
