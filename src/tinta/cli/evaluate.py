@@ -78,6 +78,6 @@ def run(args: argparse.Namespace) -> int:
                           semantic=args.semantic, judge=args.judge)
     print(format_results(report))
     columns = ", ".join(report["grid_columns"])
-    print(f"saved {args.run_dir}/eval-{args.split}.json and {report['grid']} (columns: {columns})")
+    print(f"saved {report['report']} and {report['grid']} (columns: {columns})")
     return 0
 

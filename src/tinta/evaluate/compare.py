@@ -21,10 +21,17 @@ from tinta import color
 from tinta.data import load_dataset
 from tinta.data.base import batch_rgb8, batch_to_lab
 from tinta.errors import TintaError
-from tinta.evaluate.evaluate import evaluate_run, grid_indices, resolve_render_size, save_grid, spread_subset
+from tinta.evaluate.evaluate import (
+    evaluate_run,
+    grid_indices,
+    report_name,
+    resolve_render_size,
+    save_grid,
+    spread_subset,
+)
 from tinta.files import atomic_write, read_json, write_json, write_text
 from tinta.inference import predict_ab, set_native_output, upsample_ab
-from tinta.runs import load_run, read_state
+from tinta.runs import RunInfo, load_run, read_state
 
 
 @torch.no_grad()
@@ -90,7 +97,7 @@ def _wanted(report: dict | None, render_size: int, size, temperatures, max_image
 
 
 def _evaluated(run: str, split: str, root: str, rs: int, size, temperatures, max_images, judge: bool) -> dict:
-    path = Path(run) / f"eval-{split}.json"
+    path = Path(run) / f"{report_name(RunInfo.read(run), split, root)}.json"
     report = read_json(path) if path.exists() else None
     if not _wanted(report, rs, size, temperatures, max_images, root, judge):
         print(f"evaluating {run} on {split} ...")

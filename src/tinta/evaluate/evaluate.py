@@ -189,6 +189,15 @@ def resolve_render_size(render_size: int | None, native: int | None) -> int:
     return (native or 0) if render_size is None else render_size
 
 
+def report_name(info, split: str, data_root: str | None = None) -> str:
+    """``eval-SPLIT`` for the run's own data; ``eval-SPLIT-SOURCE`` (the data root's name) otherwise,
+    so evaluations of one run on several data sets do not replace each other."""
+    if not data_root or info.roots == [str(data_root)]:
+        return f"eval-{split}"
+    source = Path(data_root).name.removesuffix(".gz").removesuffix(".tar").removesuffix(".tgz")
+    return f"eval-{split}-{source}"
+
+
 def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None = None, which: str = "best",
                  batch_size: int = 64, max_images: int | None = None, render_size: int | None = None,
                  size: int | None = None, temperatures: tuple[float, ...] | None = None,
@@ -196,7 +205,7 @@ def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None
     """Score a run on ``split``: images at their own size (or resized to ``size``), the model at
     ``render_size`` (None: the size it trained at; 0: the full image), classifier heads decoded at
     each of ``temperatures`` (default: the run's own); ``semantic`` / ``judge``: the ImageNet scores
-    of :func:`evaluate_model`. Writes ``eval-SPLIT.json`` and ``grid-SPLIT.png``."""
+    of :func:`evaluate_model`. Writes ``eval-SPLIT[-SOURCE].json`` and a picture grid beside it."""
     from tinta.data import load_dataset
 
     run_dir = Path(run_dir)
@@ -217,8 +226,10 @@ def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None
         "size": list(data.size), "decodings": [d.label for d in head.decodings], "main_decoding": head.main.label,
         "pretrained_encoder": info.pretrained_encoder, "parameters": info.parameters, "results": results,
     }
-    write_json(run_dir / f"eval-{split}.json", report)
-    save_grid(list(grid.values()), run_dir / f"grid-{split}.png")
-    report["grid"] = str(run_dir / f"grid-{split}.png")
+    name = report_name(info, split, data_root)
+    write_json(run_dir / f"{name}.json", report)
+    grid_file = run_dir / f"{name.replace('eval-', 'grid-', 1)}.png"
+    save_grid(list(grid.values()), grid_file)
+    report["grid"], report["report"] = str(grid_file), str(run_dir / f"{name}.json")
     report["grid_columns"] = list(grid)
     return report
