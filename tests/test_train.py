@@ -154,7 +154,7 @@ def test_two_data_sources_train_together(tmp_path, capsys):
     assert "2 data sources" in capsys.readouterr().err
     assert main(["evaluate", "--run", str(run), "--split", "val", "--data-root", str(tmp_path / "b"),
                  "--no-judge"]) == 0
-    assert json.loads((run / "eval-val.json").read_text())["images"] == 2
+    assert json.loads((run / "eval-val-b.json").read_text())["images"] == 2  # named after the source
 
 
 def test_joint_head_grows_from_a_regression_run(tiny_cifar, tmp_path, capsys):
