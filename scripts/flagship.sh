@@ -27,7 +27,7 @@ fi
 if has compare; then
   RUNS="vivid runs/mix-reg runs/mix-joint"
   $T compare $RUNS --baseline default --out reports/flagship-imagenette --split val --data-root $IMNT \
-     --max-images 1000 --grid-images 12 --temperatures 0.38 1 | tee runs/flagship-imagenette.txt
+     --max-images 1000 --grid-images 12 | tee runs/flagship-imagenette.txt
   $T compare $RUNS --baseline default --out reports/flagship-photos --split val --data-root $MIX \
-     --size 112 --grid-images 12 --temperatures 0.38 1 | tee runs/flagship-photos.txt
+     --size 112 --grid-images 12 | tee runs/flagship-photos.txt
 fi

@@ -19,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", default=None, help="data set path (default: each run's own)")
     add_size_options(p)
     p.add_argument("--no-judge", dest="judge", action="store_false",
-                   help="skip the ImageNet classifiers (Lite2 judge agreement and top-1, Lite0 top-1): faster")
+                   help="skip the judge (ImageNet EfficientNet-Lite2: agreement and top-1): faster")
     p.add_argument("--grid-images", type=_positive, default=8, help="images in the picture grid (default: 8)")
     p.add_argument("--max-images", type=_positive, default=None,
                    help="score N images evenly spaced over the split (default: all)")

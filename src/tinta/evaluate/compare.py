@@ -102,7 +102,7 @@ def _evaluated(run: str, split: str, root: str, rs: int, size, temperatures, max
     if not _wanted(report, rs, size, temperatures, max_images, root, judge):
         print(f"evaluating {run} on {split} ...")
         report = evaluate_run(run, split, data_root=root, render_size=rs, size=size,
-                              temperatures=temperatures, max_images=max_images, judge=judge, semantic=judge)
+                              temperatures=temperatures, max_images=max_images, judge=judge, semantic=False)
     return report
 
 
