@@ -2,7 +2,7 @@
 # The runs and comparisons behind the README's "A default model people want to keep" section.
 #   bash scripts/flagship.sh [STEP...]   steps: train joint compare (default: all)
 # train: the regression U-Net on Imagenette train + photos-mix train (3 epochs at 112 px);
-# joint: the same trunk grown to a joint regression + ab-bins head, fine-tuned 1 epoch;
+# joint: the same trunk grown to a joint regression + ab-bins head, fine-tuned on 16,000 images;
 # compare: both against grey, `default` and `vivid` on Imagenette val (1,000 evenly spaced)
 # and photos-mix val (all 932, centre-cropped to 112), with the Lite2 judge. Resumable.
 set -euo pipefail
@@ -21,8 +21,8 @@ if has train; then
   tr runs/mix-reg --model unet $D --epochs 3 --lr 1e-3 --freeze-epochs 1 --encoder-lr-mult 0.1
 fi
 if has joint; then
-  tr runs/mix-joint --model unet $D --head joint --init-from runs/mix-reg --epochs 1 --lr 3e-4 --freeze-epochs 0 \
-     --encoder-lr-mult 0.1 --schedule cosine
+  tr runs/mix-joint --model unet $D --head joint --init-from runs/mix-reg --epochs 1 --max-train 16000 --lr 3e-4 \
+     --freeze-epochs 0 --encoder-lr-mult 0.1
 fi
 if has compare; then
   RUNS="vivid runs/mix-reg runs/mix-joint"
