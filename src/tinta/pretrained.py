@@ -22,7 +22,7 @@ from tinta.runs import load_run, load_weights, save_weights
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 EXAMPLES_DIR = Path(__file__).parent / "assets" / "examples"  # grey example photos (public domain / CC0)
-_HEAD_KEYS = ("task", "loss", "palette", "bins", "temperature", "rebalance")
+_HEAD_KEYS = ("task", "loss", "palette", "bins", "temperature", "rebalance", "bins_weight", "blend")
 
 
 @dataclass
