@@ -13,8 +13,7 @@ MIX=../shared/data/photos-mix.tar.gz
 mkdir -p runs reports
 steps=("${@:-train joint compare}")
 steps=(${steps[@]})
-has() { for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
-tr() { local out=$1; shift; if [ -e "$out/checkpoint" ] || [ -f "$out/state.json" ]; then $T train "$@" --out "$out" --resume; else $T train "$@" --out "$out"; fi; }
+source scripts/steps.sh
 
 D="--dataset folder --data-root $IMNT --data-root $MIX --size 112 --batch-size 32 --val-fraction 0.03 --threads 2 --seed 0"
 if has train; then

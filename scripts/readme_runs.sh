@@ -11,8 +11,7 @@ CIFAR=../shared/data/cifar10-jpeg.tar.gz
 mkdir -p runs reports
 steps=("${@:-palette seed2 vivid speed trainbench}")
 steps=(${steps[@]})
-tr() { local out=$1; shift; if [ -f "$out/state.json" ] || [ -e "$out/checkpoint" ]; then $T train "$@" --out "$out" --resume; else $T train "$@" --out "$out"; fi; }
-has() { for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+source scripts/steps.sh
 
 if has palette; then
   $PY benchmarks/palette.py --data-root "$CIFAR" | tee runs/palette-bench.txt

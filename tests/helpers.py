@@ -39,6 +39,20 @@ def photo(h: int = 40, w: int = 56, seed: int = 0) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def tiny_image_folder(root: Path) -> Path:
+    """A CIFAR-style ImageFolder: root/{train,test}/{cat,horse}/NNNN.png, 32x32, seeded pictures
+    (20 + 6 per class; no Python hash() anywhere, so every process builds the same bytes)."""
+    seed = 0
+    for split, n in (("train", 40), ("test", 12)):
+        for cls in ("cat", "horse"):
+            d = root / split / cls
+            d.mkdir(parents=True)
+            for i in range(n // 2):
+                seed += 1
+                Image.fromarray(photo(32, 32, seed=seed)).save(d / f"{i:04d}.png")
+    return root
+
+
 def write_every_mode(folder: Path) -> dict[str, Path]:
     """One file per image mode users have, plus a corrupt one."""
     folder.mkdir(parents=True, exist_ok=True)

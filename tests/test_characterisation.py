@@ -40,6 +40,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers import tiny_image_folder
+
 REFERENCE = Path(__file__).resolve().parent / "reference"
 MODELS = ("default", "vivid", "cifar-horse")
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")  # src/tinta/assets/examples/*.jpg
@@ -84,27 +86,7 @@ def reference_png(model: str, photo: Path | str, short_side: int = SHORT_SIDE) -
     return REFERENCE / "colorize" / model / f"{Path(photo).stem}{suffix}.png"
 
 
-def tiny_photo(h: int, w: int, seed: int) -> np.ndarray:
-    """A smooth colourful (H, W, 3) uint8 picture (the same as tests/helpers.py's ``photo``)."""
-    y, x = np.mgrid[0:h, 0:w]
-    rng = np.random.default_rng(seed)
-    img = np.stack([128 + 100 * np.sin(x / 7 + rng.uniform(0, 3)), 128 + 100 * np.cos(y / 5),
-                    128 + 80 * np.sin((x + y) / 9)], -1)
-    return np.clip(img, 0, 255).astype(np.uint8)
-
-
-def tiny_cifar_folder(root: Path) -> Path:
-    """A CIFAR-style ImageFolder: root/{train,test}/{cat,horse}/NNNN.png, 32x32, seeded pictures
-    (20 + 6 per class; no Python hash() anywhere, so every process builds the same bytes)."""
-    seed = 0
-    for split, n in (("train", 40), ("test", 12)):
-        for cls in ("cat", "horse"):
-            d = root / split / cls
-            d.mkdir(parents=True)
-            for i in range(n // 2):
-                seed += 1
-                Image.fromarray(tiny_photo(32, 32, seed)).save(d / f"{i:04d}.png")
-    return root
+tiny_cifar_folder = tiny_image_folder  # the tiny runs' data (make_reference.py builds it too)
 
 
 # name -> `tinta train` options (1 epoch each, seconds on a CPU)

@@ -9,21 +9,12 @@ from PIL import Image
 
 from tinta.cli import main
 
-from helpers import photo
+from helpers import photo, tiny_image_folder
 
 
 @pytest.fixture
 def tiny_cifar(tmp_path):
-    root = tmp_path / "cifar"
-    seed = 0  # deterministic pictures (hash() of strings changes from process to process)
-    for split, n in (("train", 40), ("test", 12)):
-        for cls in ("cat", "horse"):
-            d = root / split / cls
-            d.mkdir(parents=True)
-            for i in range(n // 2):
-                seed += 1
-                Image.fromarray(photo(32, 32, seed=seed)).save(d / f"{i:04d}.png")
-    return root
+    return tiny_image_folder(tmp_path / "cifar")
 
 
 def _train(args, root, out, epochs=1, extra=()):

@@ -78,10 +78,8 @@ def plan(items: list[str], out_dir: Path, fmt: str | None = None) -> Plan:
     if not files:
         reasons = "; ".join(f"{i}: {r}" for i, r in problems) or "no inputs"
         raise TintaError(f"no pictures to colourize ({reasons})")
-    anchors = {a for _, a in files}
+    anchors = {a for _, a in files}  # one input folder: the folder itself
     base = anchors.pop() if len(anchors) == 1 else Path(os.path.commonpath([str(a) for _, a in files]))
-    if len(items) == 1 and Path(items[0]).is_dir():
-        base = Path(items[0]).resolve()
     jobs, names = [], {}
     for src, _ in files:
         pil_format, suffix = output_format(src, fmt)

@@ -27,6 +27,8 @@ from tinta import color
 from tinta.errors import TintaError
 from tinta.heads import Decoding, Head, check_saturation
 from tinta.imageio import STRIP_ROWS, read_picture, to_pil
+from tinta.pretrained import load_pretrained, registry
+from tinta.runs import load_run
 
 MIN_RENDER_SIZE, MAX_RENDER_SIZE = 16, 2048  # allowed --render-size values (besides 0)
 MIN_RENDER_SIDE = 16  # every model runs on 16 pixels and more (thinner pictures are stretched for the model)
@@ -145,9 +147,6 @@ class Colorizer:
 def load_model(name_or_path: str = "default", render_size: int | None = None) -> Colorizer:
     """A :class:`Colorizer` from a shipped weight name (``tinta models``) or a run folder.
     ``render_size`` None uses the model's own (shipped weights record theirs; runs: the size they trained at)."""
-    from tinta.pretrained import load_pretrained, registry
-    from tinta.runs import load_run
-
     render_size = check_render_size(render_size)
     if Path(name_or_path).is_dir():
         model, head, info = load_run(name_or_path)

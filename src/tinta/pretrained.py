@@ -63,8 +63,8 @@ def registry(weights_dir: Path = WEIGHTS_DIR) -> dict[str, WeightsEntry]:
     return {name: WeightsEntry.from_dict(name, d) for name, d in read_json(file).items()}
 
 
-def load_pretrained(name: str, weights_dir: Path = WEIGHTS_DIR) -> tuple[nn.Module, Head, WeightsEntry]:
-    """(model in eval mode, head, registry entry) for a shipped weight name."""
+def verified_entry(name: str, weights_dir: Path = WEIGHTS_DIR) -> tuple[WeightsEntry, Path]:
+    """The registry entry of a shipped weight name and its weights file, whose sha256 is checked."""
     reg = registry(weights_dir)
     if name not in reg:
         raise TintaError(f"no shipped weights named {name!r}; available: {', '.join(sorted(reg)) or 'none'}")
@@ -74,6 +74,12 @@ def load_pretrained(name: str, weights_dir: Path = WEIGHTS_DIR) -> tuple[nn.Modu
         raise TintaError(f"{path}: shipped weights missing from the installation")
     if sha256_file(path) != entry.sha256:
         raise TintaError(f"{path}: sha256 mismatch; the file is damaged")
+    return entry, path
+
+
+def load_pretrained(name: str, weights_dir: Path = WEIGHTS_DIR) -> tuple[nn.Module, Head, WeightsEntry]:
+    """(model in eval mode, head, registry entry) for a shipped weight name."""
+    entry, path = verified_entry(name, weights_dir)
     kwargs = {"width": entry.width} if entry.width else {}
     model = create_model(entry.architecture, entry.head.out_channels, imagenet=False, **kwargs)
     load_weights(model, path)
@@ -83,13 +89,12 @@ def load_pretrained(name: str, weights_dir: Path = WEIGHTS_DIR) -> tuple[nn.Modu
 def as_run(name: str, folder: Path, weights_dir: Path = WEIGHTS_DIR) -> Path:
     """Shipped weights laid out as a run folder (its training config, the head, the fp16 weights), so
     ``tinta evaluate`` / ``tinta compare`` score a shipped model exactly like a run. Returns the folder."""
-    load_pretrained(name, weights_dir)  # checks the name and the sha256
-    entry = registry(weights_dir)[name]
+    entry, path = verified_entry(name, weights_dir)
     folder = Path(folder)
     config = read_json(Path(weights_dir) / f"{name}.train-config.json")
     config["head"] = entry.head.to_dict()
     write_json(folder / "config.json", config)
-    shutil.copyfile(Path(weights_dir) / entry.file, folder / "best.safetensors")
+    shutil.copyfile(path, folder / "best.safetensors")
     return folder
 
 

@@ -10,6 +10,7 @@ from PIL import Image
 
 from faults.conftest import one_line_error
 from tinta.cli import main
+from tinta.runs import read_state
 from tinta.train import checkpoint
 
 from helpers import photo
@@ -67,7 +68,7 @@ def test_kill_at_each_step_of_the_commit_then_resume(data, tmp_path, monkeypatch
     with pytest.raises(Killed):
         train(data, out)
     monkeypatch.setattr(checkpoint, "_reached", lambda name: None)
-    state = checkpoint.read_state(out)
+    state = read_state(out)
     assert state["epoch"] == (2 if step == "commit" else 1)  # the commit is the rename, nothing before it
     assert train(data, out, "--resume") == 0
     assert (out / "checkpoint" / "last.safetensors").read_bytes() == uninterrupted

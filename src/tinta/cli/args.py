@@ -47,6 +47,38 @@ def add_config_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[str,
             parser.add_argument(flag, type=tp, help=f"{help_} (default: {default})", **kw)
 
 
+def number(text: str) -> float:
+    """argparse type: a float (range checks belong to the option's own validator)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def whole_number(text: str) -> int:
+    """argparse type: an int."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def non_negative(text: str) -> int:
+    """argparse type: an int >= 0."""
+    v = whole_number(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return v
+
+
+def positive(text: str) -> int:
+    """argparse type: an int >= 1."""
+    v = whole_number(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return v
+
+
 def config_from_args(cls: type[T], args: argparse.Namespace, **overrides: Any) -> T:
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
     values.update(overrides)

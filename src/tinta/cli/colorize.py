@@ -13,19 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+from tinta.cli.args import number, whole_number
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,8 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--model", default="default", help="shipped weights name (see `tinta models`) or a run folder")
     p.add_argument("--checkpoint", default=None, help="a run folder to use instead of --model")
-    p.add_argument("--saturation", type=_float, default=1.0, help="chroma gain, 0 to 4 (1.0 = as predicted)")
-    p.add_argument("--render-size", type=_int, default=None,
+    p.add_argument("--saturation", type=number, default=1.0, help="chroma gain, 0 to 4 (1.0 = as predicted)")
+    p.add_argument("--render-size", type=whole_number, default=None,
                    help="short side the model sees (default: the model's own; 0: the full picture)")
     p.add_argument("--format", choices=("png", "jpg", "webp", "tif", "bmp"), default=None,
                    help="output format (default: the input's)")

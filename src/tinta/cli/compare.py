@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tinta.cli.evaluate import _positive, add_size_options
+from tinta.cli.args import positive
+from tinta.cli.evaluate import add_size_options
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -20,8 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_size_options(p)
     p.add_argument("--no-judge", dest="judge", action="store_false",
                    help="skip the judge (ImageNet EfficientNet-Lite2: agreement and top-1): faster")
-    p.add_argument("--grid-images", type=_positive, default=8, help="images in the picture grid (default: 8)")
-    p.add_argument("--max-images", type=_positive, default=None,
+    p.add_argument("--grid-images", type=positive, default=8, help="images in the picture grid (default: 8)")
+    p.add_argument("--max-images", type=positive, default=None,
                    help="score N images evenly spaced over the split (default: all)")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tinta.cli.args import non_negative, positive
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.description = ("Evaluate a run: PSNR, SSIM, colourfulness (and per-pixel accuracy for "
@@ -13,8 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", default="test", help="split to score (cifar10: test; imagenette: val)")
     p.add_argument("--data-root", default=None, help="data set path (default: the one the run trained on)")
     p.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which weights")
-    p.add_argument("--batch-size", type=_positive, default=64, help="images per forward pass")
-    p.add_argument("--max-images", type=_positive, default=None,
+    p.add_argument("--batch-size", type=positive, default=64, help="images per forward pass")
+    p.add_argument("--max-images", type=positive, default=None,
                    help="score N images evenly spaced over the split (default: all)")
     add_size_options(p)
     p.add_argument("--no-semantic", dest="semantic", action="store_false",
@@ -24,28 +26,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "classifies as it does the original, and on WordNet-id classes `judge_top1`)")
 
 
-def _sizes(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
-    return v
-
-
-def _positive(text: str) -> int:
-    v = _sizes(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return v
-
-
 def add_size_options(p: argparse.ArgumentParser) -> None:
     """--size, --render-size, --temperatures (shared with `tinta compare`)."""
-    p.add_argument("--size", type=_sizes, default=None,
+    p.add_argument("--size", type=non_negative, default=None,
                    help="resize the images to this short side and centre-crop (default: as they are)")
-    p.add_argument("--render-size", type=_sizes, default=None,
+    p.add_argument("--render-size", type=non_negative, default=None,
                    help="short side the model runs at, its output upsampled to the full image "
                    "(default: the size the run trained at; 0: the full image)")
     p.add_argument("--temperatures", type=float, nargs="+", default=None,

@@ -96,8 +96,9 @@ def _wanted(report: dict | None, render_size: int, size, temperatures, max_image
     return not temperatures or not swept or report.get("decodings") == [f"T={t:g}" for t in temperatures]
 
 
-def _evaluated(run: str, split: str, root: str, rs: int, size, temperatures, max_images, judge: bool) -> dict:
-    path = Path(run) / f"{report_name(RunInfo.read(run), split, root)}.json"
+def _evaluated(run: str, info: RunInfo, split: str, root: str, rs: int, size, temperatures, max_images,
+               judge: bool) -> dict:
+    path = Path(run) / f"{report_name(info, split, root)}.json"
     report = read_json(path) if path.exists() else None
     if not _wanted(report, rs, size, temperatures, max_images, root, judge):
         print(f"evaluating {run} on {split} ...")
@@ -138,7 +139,7 @@ def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_r
     for run in runs:
         model, head, info = load_run(run)
         rs = resolve_render_size(render_size, info.native_size)
-        report = _evaluated(run, split, str(info.eval_root(data_root)), rs, size, temperatures, max_images, judge)
+        report = _evaluated(run, info, split, info.eval_root(data_root), rs, size, temperatures, max_images, judge)
         if temperatures:
             head = head.with_temperatures(tuple(temperatures))
         if lab is None:

@@ -215,12 +215,13 @@ def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None
         head = head.with_temperatures(tuple(temperatures))
     tc = info.train
     classes = list(tc["classes"]) or None
-    data = load_dataset(tc["dataset"], info.eval_root(data_root), split, classes=classes, size=size)
+    root = info.eval_root(data_root)
+    data = load_dataset(tc["dataset"], root, split, classes=classes, size=size)
     data = spread_subset(data, max_images)
     results, grid = evaluate_model(model, head, data, batch_size, render_size=rs, semantic=semantic,
                                   judge=judge)
     report = {
-        "run": str(run_dir), "data_root": str(info.eval_root(data_root)),
+        "run": str(run_dir), "data_root": str(root),
         "checkpoint": which, "model": info.architecture, "task": head.name,
         "split": split, "images": len(data), "max_images": max_images, "render_size": rs, "skipped": data.skipped,
         "size": list(data.size), "decodings": [d.label for d in head.decodings], "main_decoding": head.main.label,

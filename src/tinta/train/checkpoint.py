@@ -21,7 +21,7 @@ import torch
 
 from tinta.errors import TintaError
 from tinta.files import atomic_write, read_json, tmp_path, write_json
-from tinta.runs import LINK, checkpoint_dir, load_weights, read_state, save_weights  # noqa: F401
+from tinta.runs import LINK, checkpoint_dir, load_weights, save_weights
 
 
 def _reached(step: str) -> None:

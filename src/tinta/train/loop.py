@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
+from safetensors.torch import load_file
 from tqdm import tqdm
 
 from tinta import color
@@ -22,7 +23,7 @@ from tinta.files import sweep_stale_temps, write_json
 from tinta.heads import Head
 from tinta.inference import set_native_output, upsample_ab
 from tinta.models import count_parameters, create_model
-from tinta.runs import resolve_device, save_weights
+from tinta.runs import checkpoint_dir, resolve_device, save_weights, weights_file
 from tinta.train import checkpoint as ckpt
 from tinta.train import distributed
 from tinta.train.batches import Batches, model_input
@@ -133,7 +134,7 @@ def check_out(cfg: TrainConfig) -> Path:
     run_dir = Path(cfg.out)
     if run_dir.exists() and not run_dir.is_dir():
         raise TintaError(f"--out {run_dir} is a file; give a folder for the run")
-    has_run = ckpt.checkpoint_dir(run_dir) is not None
+    has_run = checkpoint_dir(run_dir) is not None
     if has_run and not cfg.resume:
         raise TintaError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
     if cfg.resume and not has_run:
@@ -145,10 +146,6 @@ def check_out(cfg: TrainConfig) -> Path:
 def init_weights_from(model: nn.Module, run_dir: str) -> tuple[int, int]:
     """Copy a run's best weights into ``model`` where they fit: equal shapes, or a layer with more output
     channels (a head grown from regression to joint keeps the run's first outputs). -> (copied, total)."""
-    from safetensors.torch import load_file
-
-    from tinta.runs import weights_file
-
     path = weights_file(Path(run_dir), "best")
     if not path.is_file():
         raise TintaError(f"--init-from {run_dir}: no best.safetensors there")
