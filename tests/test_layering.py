@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # lowest first; a module may import its own layer and the layers below it
 LAYERS = [
     ["tinta.errors", "tinta.files", "tinta.color"],
-    ["tinta.imageio", "tinta.palette", "tinta.kmeans", "tinta.data"],
+    ["tinta.imageio", "tinta.palette", "tinta.kmeans", "tinta.data", "tinta.hints"],
     ["tinta.models", "tinta.heads"],
     ["tinta.runs", "tinta.pretrained"],
     ["tinta.inference", "tinta.export", "tinta.batch"],

@@ -135,6 +135,22 @@ def read_picture(source) -> Picture:
     return Picture(_lightness_from_rgb8(np.asarray(im.convert("RGB"))), None, icc, mode, frames)
 
 
+def read_rgb(source, max_side: int | None = None) -> np.ndarray:
+    """Path / PIL image / numpy array -> its colours as uint8 ``(H, W, 3)`` (EXIF orientation applied),
+    shrunk to a long side of ``max_side`` if larger. Used for reference photos."""
+    im = _open(source)
+    if im.width < 1 or im.height < 1:
+        raise TintaError(f"the picture is empty ({im.width}x{im.height} pixels)")
+    try:
+        im = ImageOps.exif_transpose(im)
+    except Exception:  # a broken EXIF block is no reason to refuse the picture
+        pass
+    im = im.convert("RGB")
+    if max_side and max(im.size) > max_side:
+        im.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+    return np.asarray(im).copy()
+
+
 def to_pil(rgb8: np.ndarray, pic: Picture) -> Image.Image:
     """The colourized ``(H, W, 3)`` uint8 result as a PIL image with the input's alpha and ICC profile."""
     im = Image.fromarray(rgb8, "RGB")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,8 @@ import torch.nn.functional as F
 from tinta import color
 from tinta.errors import TintaError
 from tinta.heads import Decoding, Head, check_saturation
-from tinta.imageio import STRIP_ROWS, read_picture, to_pil
+from tinta.hints import Hint, ab_histogram, as_hints, check_hints, hint_planes, palette_ab, rgb8_ab, transfer_ab_stats
+from tinta.imageio import STRIP_ROWS, read_picture, read_rgb, to_pil
 from tinta.pretrained import load_pretrained, registry
 from tinta.runs import load_run
 
@@ -34,6 +36,7 @@ MIN_RENDER_SIZE, MAX_RENDER_SIZE = 16, 2048  # allowed --render-size values (bes
 MIN_RENDER_SIDE = 16  # every model runs on 16 pixels and more (thinner pictures are stretched for the model)
 MAX_RENDER_SIDE = 2048
 MAX_RENDER_PIXELS = 4_000_000
+REFERENCE_SIDE = 256  # a reference photo's colours are read from a copy this big (long side)
 
 
 def check_render_size(render_size: int | None) -> int | None:
@@ -63,6 +66,40 @@ def render_shape(h: int, w: int, render_size: int | None) -> tuple[int, int]:
     return even(h), even(w)
 
 
+def takes_hints(model) -> bool:
+    """Whether ``model`` takes point and global hints beside L (see :mod:`tinta.hints`)."""
+    return bool(getattr(model, "takes_hints", False))
+
+
+@dataclass
+class Guide:
+    """What the user says about the colours: point hints, and a reference photo's or palette's colours
+    (as a,b samples ``ref_ab`` ``(1, 2, h, w)``). A hint-taking model reads the global colours as a
+    learned histogram input (``learned_global``); for other models they are applied by moving the
+    result's a,b statistics onto them (:func:`tinta.hints.transfer_ab_stats`)."""
+
+    hints: list[Hint] = field(default_factory=list)
+    ref_ab: torch.Tensor | None = None
+    learned_global: bool = False
+
+    def global_hint(self) -> torch.Tensor | None:
+        return None if self.ref_ab is None else ab_histogram(self.ref_ab)
+
+    def transfer(self, pred: torch.Tensor) -> torch.Tensor:
+        if self.ref_ab is None or self.learned_global or pred.shape[1] != 2:
+            return pred
+        return transfer_ab_stats(pred, self.ref_ab)
+
+
+def reference_ab(reference=None, palette=None) -> torch.Tensor | None:
+    """A reference picture (path / PIL / array) or a palette (colours) -> a,b samples ``(1, 2, h, w)``."""
+    if reference is not None and palette is not None:
+        raise TintaError("give a reference picture or a palette, not both")
+    if reference is not None:
+        return rgb8_ab(torch.from_numpy(read_rgb(reference, max_side=REFERENCE_SIDE)))
+    return None if palette is None else palette_ab(palette)
+
+
 def set_native_output(model, head: Head) -> None:
     """Heads decoded at the model's own output resolution get it un-upsampled (LAB models
     predict at H/2 and upsample their output by default); other models are left as they are."""
@@ -83,11 +120,27 @@ def render_input(L: torch.Tensor, render_size: int | None) -> torch.Tensor:
 
 @torch.no_grad()
 def predict_ab(model, head: Head, L: torch.Tensor, render_size: int | None, decoding: Decoding | None = None,
-               saturation: float = 1.0) -> torch.Tensor:
+               saturation: float = 1.0, guide: Guide | None = None) -> torch.Tensor:
     """L ``(B, 1, H, W)`` in [0, 100] -> a,b ``(B, 2, h, w)`` (or Lab ``(B, 3, h, w)`` for a decoding with
-    its own lightness) at the render size or the model's native output size. Call
-    :func:`set_native_output` on the model first."""
-    return head.predict(model(render_input(L, render_size)), decoding or head.main, saturation)
+    its own lightness) at the render size or the model's native output size, following the hints of
+    ``guide`` if any. Call :func:`set_native_output` on the model first."""
+    return predict_from_input(model, head, render_input(L, render_size), L.shape[-2:], decoding, saturation, guide)
+
+
+@torch.no_grad()
+def predict_from_input(model, head: Head, x: torch.Tensor, size: tuple[int, int], decoding: Decoding | None = None,
+                       saturation: float = 1.0, guide: Guide | None = None) -> torch.Tensor:
+    """:func:`predict_ab` from the render-size input ``x`` (:func:`render_input`) of a picture of ``size``."""
+    guide = guide or Guide()
+    if takes_hints(model):
+        g = guide.global_hint() if guide.learned_global else None
+        x = torch.cat([x, hint_planes(guide.hints, size, x.shape[-2:]).expand(len(x), -1, -1, -1)], 1)
+        pred = head.predict(model(x, g), decoding or head.main, saturation)
+    elif guide.hints:
+        raise TintaError("this model takes no point hints; use a hint-taking model (--model guided)")
+    else:
+        pred = head.predict(model(x), decoding or head.main, saturation)
+    return guide.transfer(pred)
 
 
 def upsample_ab(pred: torch.Tensor, L: torch.Tensor) -> torch.Tensor:
@@ -113,6 +166,8 @@ class Colorizer:
     """A loaded model, ready for pictures of any size: ``Colorizer(...)(image) -> PIL.Image``.
 
     ``render_size`` is the short side the model sees (0 or None: the full picture, bounded).
+    Hints (``hints``, ``reference``, ``palette``; see :mod:`tinta.hints`) steer the colours;
+    :meth:`session` keeps one picture ready for quick re-colouring as hints change.
     """
 
     def __init__(self, model, head: Head, render_size: int | None = 224, name: str = ""):
@@ -120,28 +175,78 @@ class Colorizer:
         self.render_size = check_render_size(render_size)
         set_native_output(self.model, head)
 
-    def predict_small(self, L: torch.Tensor, saturation: float = 1.0) -> torch.Tensor:
+    @property
+    def takes_hints(self) -> bool:
+        return takes_hints(self.model)
+
+    def guide(self, hints=None, reference=None, palette=None) -> Guide:
+        """Hints in any form :func:`tinta.hints.as_hint` takes, a reference picture or a palette -> a Guide."""
+        return Guide(as_hints(hints), reference_ab(reference, palette), learned_global=self.takes_hints)
+
+    def predict_small(self, L: torch.Tensor, saturation: float = 1.0, guide: Guide | None = None) -> torch.Tensor:
         """L ``(1, 1, H, W)`` -> a,b (or Lab) ``(1, C, h, w)`` at render / native size."""
-        return predict_ab(self.model, self.head, L, self.render_size, self.head.main, check_saturation(saturation))
+        return predict_ab(self.model, self.head, L, self.render_size, self.head.main, check_saturation(saturation),
+                          guide)
 
     @torch.no_grad()
-    def colorize_lightness(self, L: np.ndarray, saturation: float = 1.0) -> np.ndarray:
+    def colorize_lightness(self, L: np.ndarray, saturation: float = 1.0, guide: Guide | None = None) -> np.ndarray:
         """Full-resolution L ``(H, W)`` float32 -> sRGB uint8 ``(H, W, 3)``, in row strips."""
-        H, W = L.shape
         Lt = torch.from_numpy(L)[None, None]  # (1, 1, H, W)
-        small = self.predict_small(Lt, saturation)  # (1, 2 or 3, h, w)
-        out = np.empty((H, W, 3), dtype=np.uint8)
-        for y in range(0, H, STRIP_ROWS):
-            y1 = min(H, y + STRIP_ROWS)
-            up = upsample_rows(small, H, W, y, y1)  # (1, C, s, W)
-            lab = up if up.shape[1] == 3 else torch.cat([Lt[:, :, y:y1], up], dim=1)  # (1, 3, s, W)
-            out[y:y1] = color.rgb_to_uint8(color.lab_to_rgb(lab))[0].permute(1, 2, 0).numpy()
-        return out
+        return paint(Lt, self.predict_small(Lt, saturation, guide))
 
-    def __call__(self, image, saturation: float = 1.0):
-        """Path / PIL image / numpy array -> colour PIL image (alpha and ICC profile kept when present)."""
+    def __call__(self, image, saturation: float = 1.0, hints=None, reference=None, palette=None):
+        """Path / PIL image / numpy array -> colour PIL image (alpha and ICC profile kept when present).
+        ``hints``: point hints ``[(x, y, (r, g, b)), ...]`` in the picture's pixels (after EXIF rotation);
+        ``reference``: a picture whose colours to follow; ``palette``: colours ``[(r, g, b), ...]``."""
+        guide = self.guide(hints, reference, palette)
         pic = read_picture(image)
-        return to_pil(self.colorize_lightness(pic.L, saturation), pic)
+        check_hints(guide.hints, pic.L.shape[1], pic.L.shape[0])
+        return to_pil(self.colorize_lightness(pic.L, saturation, guide), pic)
+
+    def session(self, image) -> Session:
+        """One picture kept ready: ``session.render(hints=...)`` re-runs only the model and the painting."""
+        return Session(self, image)
+
+
+@torch.no_grad()
+def paint(L: torch.Tensor, small: torch.Tensor) -> np.ndarray:
+    """Full-resolution L ``(1, 1, H, W)`` and a,b (or Lab) ``(1, C, h, w)`` -> sRGB uint8 ``(H, W, 3)``,
+    upsampled and converted in row strips (memory bounded by the strip, whatever the picture's size)."""
+    H, W = L.shape[-2:]
+    out = np.empty((H, W, 3), dtype=np.uint8)
+    for y in range(0, H, STRIP_ROWS):
+        y1 = min(H, y + STRIP_ROWS)
+        up = upsample_rows(small, H, W, y, y1)  # (1, C, s, W)
+        lab = up if up.shape[1] == 3 else torch.cat([L[:, :, y:y1], up], dim=1)  # (1, 3, s, W)
+        out[y:y1] = color.rgb_to_uint8(color.lab_to_rgb(lab))[0].permute(1, 2, 0).numpy()
+    return out
+
+
+class Session:
+    """A picture read once and kept at full and render resolution, for re-colouring it as hints change
+    (an interactive editor): each :meth:`render` runs the model on the kept render-size input and
+    paints the full-resolution result; reading, decoding and resizing the picture are not repeated."""
+
+    def __init__(self, colorizer: Colorizer, image):
+        self.colorizer, self.pic = colorizer, read_picture(image)
+        self.L = torch.from_numpy(self.pic.L)[None, None]  # (1, 1, H, W)
+        self.x = render_input(self.L, colorizer.render_size)  # (1, 1, h, w)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the picture, the frame of the hints' coordinates."""
+        return self.L.shape[-1], self.L.shape[-2]
+
+    def predict_small(self, saturation: float = 1.0, guide: Guide | None = None) -> torch.Tensor:
+        c = self.colorizer
+        check_hints((guide or Guide()).hints, *self.size)
+        return predict_from_input(c.model, c.head, self.x, self.L.shape[-2:], c.head.main,
+                                  check_saturation(saturation), guide)
+
+    def render(self, hints=None, reference=None, palette=None, saturation: float = 1.0):
+        """The picture coloured with these hints -> PIL image (as :meth:`Colorizer.__call__` gives)."""
+        guide = self.colorizer.guide(hints, reference, palette)
+        return to_pil(paint(self.L, self.predict_small(saturation, guide)), self.pic)
 
 
 def load_model(name_or_path: str = "default", render_size: int | None = None) -> Colorizer:
@@ -180,8 +285,11 @@ def cached_model(name: str, render_size: int | None = None) -> Colorizer:
     return _LOADED[key]
 
 
-def colorize(image, model: str | Colorizer = "default", saturation: float = 1.0, render_size: int | None = None):
+def colorize(image, model: str | Colorizer = "default", saturation: float = 1.0, render_size: int | None = None,
+             hints=None, reference=None, palette=None):
     """Colourize one picture (path, PIL image or numpy array) -> PIL image. Models named by string
-    are loaded once and kept, so a loop of calls costs what a kept :class:`Colorizer` costs."""
+    are loaded once and kept, so a loop of calls costs what a kept :class:`Colorizer` costs.
+    ``hints=[(x, y, (r, g, b)), ...]`` (pixels of the picture; needs a hint-taking model such as
+    ``guided``), ``reference`` (a picture) or ``palette`` (colours) steer the colours."""
     colorizer = model if isinstance(model, Colorizer) else cached_model(model, render_size)
-    return colorizer(image, saturation=check_saturation(saturation))
+    return colorizer(image, check_saturation(saturation), hints, reference, palette)

@@ -99,8 +99,10 @@ class EfficientNetLite(nn.Module):
         self.feature_blocks = tuple(ends[s] for s in FEATURE_STAGES)
         self.feature_channels = tuple(stages[s][4] for s in FEATURE_STAGES)
 
-    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        x = self.act(self._bn0(self._conv_stem(x)))  # (B, 32, H/2, W/2)
+    def features(self, x: torch.Tensor, stem_extra: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """Feature maps at strides 2..32; ``stem_extra`` (B, 32, H/2, W/2) is added to the stem convolution."""
+        x = self._conv_stem(x)  # (B, 32, H/2, W/2)
+        x = self.act(self._bn0(x if stem_extra is None else x + stem_extra))
         feats = []
         for i, block in enumerate(self._blocks):
             x = block(x)

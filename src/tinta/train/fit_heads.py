@@ -77,12 +77,26 @@ def _saved_head(run_dir: Path, cfg: TrainConfig) -> Head | None:
     return None
 
 
+def _init_head(cfg: TrainConfig) -> Head | None:
+    """The ``--init-from`` run's head when it is the kind asked for: its bins / palette line up with
+    the weights copied from it (a head fitted anew on other data would scramble the outputs)."""
+    path = Path(cfg.init_from or "") / HEAD_FILE
+    if not cfg.init_from or not path.is_file():
+        return None
+    d = read_json(path)
+    if d.get("name") != cfg.resolved_head:
+        return None
+    options = {"temperature": cfg.temperature, "rebalance": cfg.rebalance, "bins_weight": cfg.bins_weight}
+    return head_from_dict({**d, **{k: v for k, v in options.items() if k in d}})  # this run's options
+
+
 def build_head(cfg: TrainConfig, run_dir: Path, train_set: ImageSet, write: bool = True) -> Head:
     """The run's head: as saved in ``run_dir`` (a resumed run, or written by rank 0 of a distributed
-    run), else fitted now and (``write``) saved there for the other ranks and for resuming."""
+    run), else the ``--init-from`` run's of the same kind, else fitted now; (``write``) saved there for
+    the other ranks and for resuming."""
     head = _saved_head(Path(run_dir), cfg)
     if head is None:
-        head = _fit_head(cfg, train_set)
+        head = _init_head(cfg) or _fit_head(cfg, train_set)
         if write:
             write_json(Path(run_dir) / HEAD_FILE, head.to_dict(), indent=None)
     return head

@@ -26,7 +26,7 @@ from tinta.models import count_parameters, create_model
 from tinta.runs import checkpoint_dir, resolve_device, save_weights, weights_file
 from tinta.train import checkpoint as ckpt
 from tinta.train import distributed
-from tinta.train.batches import Batches, model_input
+from tinta.train.batches import Batches, model_inputs
 from tinta.train.config import TrainConfig
 from tinta.train.distributed import Dist, all_reduce_sum, shard_indices
 from tinta.train.fit_heads import build_head
@@ -68,7 +68,7 @@ def validate(model: nn.Module, head: Head, batches: Batches, batch_size: int,
     for start in range(0, len(mine), batch_size):
         idx = mine[start : start + batch_size]
         rgb8, lab = batches.fetch(idx)
-        out = model(model_input(lab))
+        out = model(*model_inputs(model, lab))
         target = head.targets(rgb8, lab)
         sums["loss"] += float(head.loss(out, target)) * len(idx)
         sums["images"] += len(idx)
@@ -242,9 +242,9 @@ def run_epoch(s: Setup, net: nn.Module, epoch: int, steps_per_epoch: int, scaler
         for group in s.opt.param_groups:
             group["lr"] = group["base_lr"] * factor
         rgb8, lab = tr.fetch(idx, crop=cfg.crop, flip=cfg.flip, gen=gen)
-        x = model_input(lab).contiguous(memory_format=s.memory_format)
+        inputs = model_inputs(s.model, lab, gen, s.memory_format)
         with _autocast(cfg, s.device):
-            out = net(x)
+            out = net(*inputs)
         loss = s.head.loss(out.float(), s.head.targets(rgb8, lab))
         s.opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()  # under DDP: gradients all-reduced (averaged) across processes here

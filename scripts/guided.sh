@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The run and measurements behind the README's "Guided colour" section.
+#   bash scripts/guided.sh [STEP...]   steps: train curve reference (default: all)
+# train: the hint-taking U-Net (guided-unet), initialised from the joint default (runs/mix-joint, see
+#        scripts/flagship.sh), fine-tuned with simulated hints on Imagenette train + photos-mix train at 112 px;
+# curve: PSNR / CF gap against the number of hints (0..100) on Imagenette val and photos-mix val;
+# reference: learned global hint vs statistics transfer on pairs of similar validation photos. Resumable.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T=.venv/bin/tinta
+IMNT=../shared/data/imagenette2-224.tar.gz
+MIX=../shared/data/photos-mix.tar.gz
+mkdir -p runs reports
+steps=("${@:-train curve reference}")
+steps=(${steps[@]})
+source scripts/steps.sh
+
+D="--dataset folder --data-root $IMNT --data-root $MIX --size 112 --batch-size 32 --val-fraction 0.03 --threads 2 --seed 0"
+if has train; then
+  tr runs/guided --model guided-unet $D --head joint --init-from runs/mix-joint --epochs 2 --max-train 16000 \
+     --lr 3e-4 --freeze-epochs 0 --encoder-lr-mult 0.3 --channels-last
+fi
+if has curve; then
+  .venv/bin/python benchmarks/hints_curve.py --out reports/guided
+fi
+if has reference; then
+  .venv/bin/python benchmarks/reference_colours.py --out reports/guided
+fi

@@ -1,0 +1,52 @@
+"""The hint-taking U-Net (Zhang et al. 2017, "Real-Time User-Guided Image Colorization with Learned
+Deep Priors"), built on the ``unet`` of :mod:`tinta.models.lab`.
+
+Inputs: ``x`` ``(B, 4, H, W)`` = L/100 and the point-hint planes (a/110, b/110, mask; see
+:mod:`tinta.hints`), and optionally a global hint ``g`` ``(B, GLOBAL_DIM)`` (an ab histogram and a
+"given" flag). The hint planes enter beside the grey stem through their own stride-2 convolution,
+so they reach every skip connection; the global hint is added to the stride-32 features through a
+linear layer. Both are zero-initialised: with no hints, and before it is trained, the model is
+exactly the U-Net it was initialised from (``--init-from`` a ``unet`` run).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from tinta.hints import GLOBAL_DIM, HINT_CHANNELS
+from tinta.models import register
+from tinta.models.efficientnet_lite import EfficientNetLite0
+from tinta.models.lab import EffNetUNet
+
+
+class GuidedUNet(EffNetUNet):
+    takes_hints = True
+
+    def __init__(self, out_channels: int = 2, imagenet: bool = True, width: int = 32):
+        super().__init__(out_channels=out_channels, imagenet=imagenet, width=width)
+        stem = self.encoder._conv_stem
+        self.hint_stem = nn.Conv2d(HINT_CHANNELS, stem.out_channels, stem.kernel_size, stem.stride, stem.padding,
+                                   bias=False)
+        self.global_fc = nn.Linear(GLOBAL_DIM, EfficientNetLite0.FEATURE_CHANNELS[-1])
+        for p in (self.hint_stem.weight, self.global_fc.weight, self.global_fc.bias):
+            nn.init.zeros_(p)
+
+    def features(self, x: torch.Tensor, g: torch.Tensor | None) -> list[torch.Tensor]:
+        feats = self.encoder.features(self.grey(x[:, :1]), stem_extra=self.hint_stem(x[:, 1:]))
+        if g is None:  # no global hint: zeros, as in training
+            g = x.new_zeros(x.shape[0], GLOBAL_DIM)
+        feats[-1] = feats[-1] + self.global_fc(g)[:, :, None, None]  # (B, 320, H/32, W/32)
+        return feats  # strides 2, 4, 8, 16, 32
+
+    def forward(self, x: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:  # x: (B, 4, H, W)
+        f2, f4, f8, f16, f32 = self.features(x, g)
+        y = self.up8(self.up16(f32, f16), f8)  # (B, 2w, H/8, W/8)
+        y = self.up2(self.up4(y, f4), f2)  # (B, w, H/2, W/2)
+        return self.output(self.head(y), x)  # (B, C, H, W)
+
+
+@register("guided-unet", "the unet with point hints and a global colour hint as inputs (Zhang et al. 2017)",
+          imagenet_encoder=True)
+def guided_unet(out_channels: int = 2, **kw) -> nn.Module:
+    return GuidedUNet(out_channels=out_channels, **kw)
