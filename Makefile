@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: setup demo test test-slow lint bench clean
+.PHONY: setup setup-browser demo test test-slow lint bench clean
 
 setup: $(BIN)/tinta
 
@@ -15,6 +15,11 @@ $(BIN)/tinta: pyproject.toml
 	$(BIN)/pip install -q $(TORCH)
 	$(BIN)/pip install -q -e '.[dev,onnx]'
 	touch $@
+
+# The browser tests (tests/browser/) drive Debian's chromium through Playwright's Python package;
+# `playwright install` (a browser download) is never used.
+setup-browser:
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 demo: setup
 	$(BIN)/tinta demo

@@ -1,0 +1,40 @@
+"""Every answer that is not a picture is JSON: ``{"error": "..."}`` with the status, for user
+mistakes (4xx, no traceback), a busy server (503 with ``Retry-After``) and bugs (500)."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+
+from tinta.errors import TintaError
+
+log = logging.getLogger("tinta.serve")
+
+
+def json_error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
+    headers = {"Cache-Control": "no-store", **(headers or {})}
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+async def http_error(request, exc: HTTPException) -> JSONResponse:
+    message = exc.detail
+    if exc.status_code == 404:
+        message = f"no such page: {request.url.path}"
+    elif exc.status_code == 405:
+        allow = (exc.headers or {}).get("Allow", "")
+        message = f"{request.method} is not allowed on {request.url.path}; use {allow}"
+    return json_error(exc.status_code, message, dict(exc.headers or {}))
+
+
+async def user_error(request, exc: TintaError) -> JSONResponse:
+    return json_error(400, str(exc))
+
+
+async def server_error(request, exc: Exception) -> JSONResponse:
+    log.error("%s %s failed: %r", request.method, request.url.path, exc)
+    return json_error(500, f"internal error: {exc.__class__.__name__} (a bug: please report it)")
+
+
+HANDLERS = {HTTPException: http_error, TintaError: user_error, Exception: server_error}

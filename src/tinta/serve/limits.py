@@ -1,0 +1,175 @@
+"""What one client may cost the server: body size and read time, URL and header size, and a
+concurrency gate (``workers`` colourizing at once, ``queue`` more waiting, 503 beyond).
+
+Work whose client has left is dropped: while it waits in the queue, and between the stages of a
+colourization (decoding, the model, encoding); the model run itself is not interrupted.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from tinta.serve.errors import json_error
+
+
+@dataclass
+class Limits:
+    """The server's limits (``tinta serve --help`` names the options that set them)."""
+
+    max_bytes: int = 25_000_000  # largest request body (one picture, or a form with one)
+    max_pixels: int = 50_000_000  # largest picture
+    zip_bytes: int = 200_000_000  # largest body of POST /zip (results to pack)
+    workers: int = 2  # colourizations at once
+    queue: int = 4  # requests waiting for a worker; more get 503
+    body_timeout: float = 30.0  # seconds without a byte of the body -> 408
+    head_timeout: float = 10.0  # seconds to send the request line and headers -> 408 (protocol.py)
+    keep_alive: float = 5.0  # idle keep-alive connections are closed after this
+    max_url: int = 8192  # longer request targets -> 414
+    max_headers: int = 16384  # larger header blocks -> 431 (h11 refuses 64 KiB and more)
+
+
+class BodyLimit:
+    """ASGI middleware: a body over the limit gets 413 (at once when ``Content-Length`` says so,
+    else when the count passes it, chunked bodies included); a body that stalls gets 408; an
+    over-long URL 414, oversized headers 431. Every answer is JSON."""
+
+    def __init__(self, app, limits: Limits):
+        self.app, self.limits = app, limits
+
+    def _cap(self, scope) -> int:
+        return self.limits.zip_bytes if scope["path"] == "/zip" else self.limits.max_bytes
+
+    def _refusal(self, scope):
+        lim = self.limits
+        target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        if target > lim.max_url:
+            return json_error(414, f"the URL is {target:,} bytes; this server takes at most {lim.max_url:,}")
+        head = sum(len(k) + len(v) + 4 for k, v in scope["headers"])
+        if head > lim.max_headers:
+            return json_error(431, f"the headers are {head:,} bytes; this server takes at most {lim.max_headers:,}")
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None:
+            if not length.isdigit():
+                return json_error(400, "bad Content-Length")
+            if int(length) > self._cap(scope):
+                return json_error(413, too_large(int(length), self._cap(scope)))
+        return None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            refusal.headers["Connection"] = "close"
+            return await refusal(scope, receive, send)
+        cap, seen, timeout = self._cap(scope), 0, self.limits.body_timeout
+
+        async def limited_receive():
+            nonlocal seen
+            try:
+                with anyio.fail_after(timeout):
+                    message = await receive()
+            except TimeoutError:
+                raise HTTPException(408, f"no body data for {timeout:g} s", {"Connection": "close"}) from None
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > cap:
+                    raise HTTPException(413, too_large(seen, cap, more=True), {"Connection": "close"})
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def too_large(size: int, cap: int, more: bool = False) -> str:
+    return (f"the upload is {'over ' if more else ''}{size:,} bytes; this server takes at most {cap:,} "
+            "(tinta serve --max-mb raises it)")
+
+
+class Gate:
+    """At most ``workers`` colourizations at once and ``queue`` waiting; the rest get 503 with
+    ``Retry-After`` (an estimate from recent durations)."""
+
+    def __init__(self, workers: int, queue: int):
+        self.workers, self.queue = max(1, workers), max(0, queue)
+        self.running = self.waiting = self.done = self.abandoned = self.refused = 0
+        self._sem: anyio.Semaphore | None = None
+        self._mean = 2.0  # seconds per colourization, a running mean
+        self._lock = threading.Lock()
+
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self._mean * (self.waiting + self.running) / self.workers))
+
+    def stats(self) -> dict:
+        return {"running": self.running, "queued": self.waiting, "done": self.done, "abandoned": self.abandoned,
+                "refused": self.refused, "workers": self.workers, "queue": self.queue}
+
+    async def _acquire_unless_gone(self, request: Request) -> bool:
+        assert self._sem is not None
+        while True:
+            with anyio.move_on_after(0.2):
+                await self._sem.acquire()
+                return True
+            if await request.is_disconnected():
+                return False
+
+    @asynccontextmanager
+    async def slot(self, request: Request):
+        """Yields True when a worker is ours, False when the client left while queued."""
+        if self._sem is None:
+            self._sem = anyio.Semaphore(self.workers)
+        if self.running + self.waiting >= self.workers + self.queue:
+            self.refused += 1
+            raise HTTPException(503, f"the server is busy ({self.running} running, {self.waiting} waiting); "
+                                     "try again shortly", {"Retry-After": str(self.retry_after())})
+        self.waiting += 1
+        try:
+            got = await self._acquire_unless_gone(request)
+        finally:
+            self.waiting -= 1
+        if not got:
+            self.abandoned += 1
+            yield False
+            return
+        self.running += 1
+        t0 = time.monotonic()
+        try:
+            yield True
+        finally:
+            self.running -= 1
+            self._mean = 0.8 * self._mean + 0.2 * (time.monotonic() - t0)
+            self._sem.release()
+
+
+class Abandoned(Exception):
+    """The client left; the work was dropped."""
+
+
+async def run_unless_gone(request: Request, fn, *args):
+    """``fn(*args, cancelled)`` in a worker thread; ``cancelled`` (a threading.Event) is set when
+    the client disconnects, and ``fn`` checks it between stages (raising :class:`Abandoned`)."""
+    cancelled = threading.Event()
+
+    async def watch():
+        while not await request.is_disconnected():
+            await anyio.sleep(0.2)
+        cancelled.set()
+
+    result = error = None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch)
+        try:
+            result = await anyio.to_thread.run_sync(fn, *args, cancelled)
+        except Exception as e:  # raised outside the task group, so not wrapped in an ExceptionGroup
+            error = e
+        tg.cancel_scope.cancel()
+    if error is not None:
+        raise error
+    return result

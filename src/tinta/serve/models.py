@@ -1,0 +1,58 @@
+"""The models a server offers: the shipped weights plus the ``--model`` it started with, each
+loaded once on first use (one load at a time) and shared by every request; a request's render
+size gets a light copy of the loaded :class:`~tinta.inference.Colorizer`, not a second load."""
+
+from __future__ import annotations
+
+import copy
+import threading
+
+from tinta.errors import TintaError
+from tinta.inference import check_render_size, load_model
+from tinta.pretrained import WEIGHTS_DIR, registry
+
+
+class ModelCache:
+    """``allowed``: the names a request may ask for; ``default``: the one used when it names none."""
+
+    def __init__(self, allowed: list[str], default: str):
+        self.allowed, self.default = list(dict.fromkeys([default, *allowed])), default
+        self._loaded: dict = {}
+        self._lock = threading.Lock()
+
+    def load(self, name: str | None):
+        name = name or self.default
+        if name not in self.allowed:
+            raise TintaError(f"unknown model {name!r}; this server offers {', '.join(self.allowed)}")
+        with self._lock:
+            if name not in self._loaded:
+                self._loaded[name] = load_model(name)
+            return self._loaded[name]
+
+    def get(self, name: str | None, render_size: int | None = None):
+        """The colorizer for ``name`` (None: the default) at ``render_size`` (None: the model's own)."""
+        colorizer = self.load(name)
+        if render_size is None or render_size == colorizer.render_size:
+            return colorizer
+        view = copy.copy(colorizer)  # shares the weights
+        view.render_size = check_render_size(render_size)
+        return view
+
+    def describe(self) -> list[dict]:
+        """What the page shows about each model: its description and whether it takes point hints."""
+        shipped = registry()
+        out = []
+        for name in self.allowed:
+            entry = shipped.get(name)
+            colorizer = self.load(name)
+            out.append({"name": name, "description": entry.description if entry else f"run folder {name}",
+                        "card": bool(entry and entry.card and (WEIGHTS_DIR / entry.card).is_file()),
+                        "render_size": colorizer.render_size,
+                        "takes_hints": bool(getattr(colorizer, "takes_hints", False))})
+        return out
+
+    def card(self, name: str) -> str:
+        entry = registry().get(name)
+        if entry is None or not entry.card or not (WEIGHTS_DIR / entry.card).is_file():
+            raise KeyError(name)
+        return (WEIGHTS_DIR / entry.card).read_text()

@@ -1,0 +1,102 @@
+"""The API described: ``GET /openapi.json`` (OpenAPI 3.1) and ``GET /docs``, a page drawn from it
+on the server (no external scripts or styles, so it works offline)."""
+
+from __future__ import annotations
+
+import html
+
+from starlette.responses import HTMLResponse, JSONResponse
+
+_ERROR = {"description": "JSON error",
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_IMAGE = {"type": "string", "format": "binary"}
+_FIELDS = {
+    "model": ("string", "model name (GET /models); default: the server's --model"),
+    "saturation": ("number", "0 = grey, 1 = as predicted (default), up to 4 = more vivid"),
+    "render_size": ("integer", "short side the model sees; 0 = the whole picture (bounded); default: the model's own"),
+    "format": ("string", "jpeg, webp or png (fast PNG); default: the input's format (PNG for others)"),
+    "name": ("string", "file name for the result (raw uploads); default: the upload's name"),
+    "hints": ("string", 'JSON list of point hints in picture pixels: [{"x": 120, "y": 80, "color": "#c03020"}] '
+                        "(models that take hints)"),
+    "palette": ("string", "colours the result should use: #c03020,#2050a0 (guided models)"),
+}
+
+
+def _params() -> list[dict]:
+    return [{"name": k, "in": "query", "required": False, "schema": {"type": t}, "description": d}
+            for k, (t, d) in _FIELDS.items()]
+
+
+def _colorize() -> dict:
+    form = {"type": "object", "properties": {
+        "file": {**_IMAGE, "description": "the picture"},
+        "reference": {**_IMAGE, "description": "optional: a photo whose colours the result should follow"},
+        **{k: {"type": "string", "description": d} for k, (_, d) in _FIELDS.items()}}, "required": ["file"]}
+    return {"post": {
+        "summary": "Colourize one picture",
+        "description": "Send the picture as the raw body (any content type but multipart) or as the form field "
+                       "`file`. Options as query parameters or form fields. The answer is the picture "
+                       "(EXIF and ICC profile kept), or a JSON error. 503 with Retry-After when the server is busy.",
+        "parameters": _params(),
+        "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": _IMAGE},
+                                                      "multipart/form-data": {"schema": form}}},
+        "responses": {"200": {"description": "the colour picture", "content": {
+            "image/jpeg": {"schema": _IMAGE}, "image/webp": {"schema": _IMAGE}, "image/png": {"schema": _IMAGE}}},
+            "400": _ERROR, "403": _ERROR, "408": _ERROR, "413": _ERROR, "421": _ERROR, "503": _ERROR}}}
+
+
+def _get(summary: str, media: str = "application/json") -> dict:
+    return {"get": {"summary": summary, "responses": {"200": {"description": "OK", "content": {media: {}}},
+                                                       "404": _ERROR}}}
+
+
+SPEC = {
+    "openapi": "3.1.0",
+    "info": {"title": "tinta serve", "version": "1",
+             "description": "Learned image colourization on this machine: grey photo in, colour photo out."},
+    "paths": {
+        "/colorize": _colorize(),
+        "/zip": {"post": {"summary": "Pack several files (form field `file`, repeated) into one zip",
+                          "requestBody": {"content": {"multipart/form-data": {"schema": {
+                              "type": "object", "properties": {"file": {"type": "array", "items": _IMAGE}}}}}},
+                          "responses": {"200": {"description": "the zip", "content": {"application/zip": {}}},
+                                        "400": _ERROR, "413": _ERROR}}},
+        "/models": _get("The models on offer: name, description, render size, whether it takes point hints"),
+        "/models/{name}/card": _get("A shipped model's card (Markdown)", "text/markdown"),
+        "/examples": _get("The bundled example photos"),
+        "/examples/{name}": _get("One example photo", "image/jpeg"),
+        "/health": _get("Liveness and load: running, queued, done, abandoned and refused requests"),
+        "/": _get("The web page", "text/html"),
+    },
+    "components": {"schemas": {"Error": {"type": "object", "properties": {"error": {"type": "string"}}}}},
+}
+
+
+async def schema(request) -> JSONResponse:
+    return JSONResponse(SPEC)
+
+
+def _operation(path: str, method: str, op: dict) -> str:
+    rows = "".join(f"<tr><td><code>{html.escape(p['name'])}</code></td><td>{html.escape(p['description'])}</td></tr>"
+                   for p in op.get("parameters", []))
+    table = f"<table><tr><th>field</th><th>meaning</th></tr>{rows}</table>" if rows else ""
+    codes = ", ".join(op.get("responses", {}))
+    return (f"<section><h2><code>{method.upper()} {html.escape(path)}</code></h2><p>{html.escape(op['summary'])}</p>"
+            f"<p>{html.escape(op.get('description', ''))}</p>{table}<p class=codes>answers: {codes}</p></section>")
+
+
+EXAMPLES = """<h2>Examples</h2><pre>
+curl --data-binary @photo.jpg 'http://127.0.0.1:8000/colorize?saturation=1.2' -o colour.jpg
+curl -F file=@photo.jpg -F format=webp http://127.0.0.1:8000/colorize -o colour.webp
+curl -F file=@photo.jpg -F model=guided -F 'hints=[{"x":120,"y":80,"color":"#c03020"}]' \\
+     http://127.0.0.1:8000/colorize -o hinted.jpg</pre>"""
+
+
+async def docs(request) -> HTMLResponse:
+    body = "".join(_operation(path, m, op) for path, ops in SPEC["paths"].items() for m, op in ops.items())
+    return HTMLResponse(
+        "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+        "<title>tinta serve: API</title><link rel=stylesheet href=/static/style.css>"
+        f"<main class=docs><h1>tinta serve: the HTTP API</h1><p>Machine-readable: <a href=/openapi.json>"
+        f"/openapi.json</a> (OpenAPI 3.1). Errors are JSON: <code>{{\"error\": \"...\"}}</code>.</p>"
+        f"{EXAMPLES}{body}</main></html>")

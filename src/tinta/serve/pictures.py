@@ -1,0 +1,195 @@
+"""Pictures over HTTP: the request's options, reading the upload, colourizing it, and writing the
+result in the asked format (default: the input's) with its EXIF (date taken ...) and ICC profile."""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+import re
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from urllib.parse import quote
+
+from PIL import Image, UnidentifiedImageError
+
+from tinta.errors import TintaError
+from tinta.heads import check_saturation
+from tinta.inference import check_render_size
+from tinta.serve.limits import Abandoned
+
+FORMATS = {"jpeg": ("JPEG", "image/jpeg", ".jpg"), "webp": ("WEBP", "image/webp", ".webp"),
+           "png": ("PNG", "image/png", ".png")}
+_ALIASES = {"jpg": "jpeg", "JPEG": "jpeg", "WEBP": "webp", "PNG": "png", "MPO": "jpeg"}
+SAVE_OPTIONS = {"JPEG": {"quality": 92}, "WEBP": {"quality": 90, "method": 3}, "PNG": {"compress_level": 1}}
+MAX_HINTS = 500
+
+
+@dataclass
+class Options:
+    """What a request asks for (query string or form fields; the form wins)."""
+
+    model: str | None = None
+    saturation: float = 1.0
+    render_size: int | None = None  # None: the model's own
+    format: str | None = None  # jpeg / webp / png; None: the input's
+    name: str = "picture"  # the upload's file name, for the result's name
+    hints: list = field(default_factory=list)  # [(x, y, (r, g, b))] in picture pixels
+    palette: list = field(default_factory=list)  # [(r, g, b)]
+
+    @property
+    def guided(self) -> bool:
+        return bool(self.hints or self.palette)
+
+
+def _render_size(text: str | None) -> int | None:
+    if text in (None, "", "auto", "model"):
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise TintaError(f"render size must be a whole number (0: the full picture), got {text!r}") from None
+    return check_render_size(value)
+
+
+def _format(text: str | None) -> str | None:
+    if not text:
+        return None
+    key = _ALIASES.get(text, text.lower())
+    if key not in FORMATS:
+        raise TintaError(f"format must be one of jpeg, webp, png, got {text!r}")
+    return key
+
+
+def _hints(text: str | None) -> list:
+    if not text:
+        return []
+    try:
+        items = json.loads(text)
+    except ValueError:
+        raise TintaError('hints must be a JSON list like [{"x": 120, "y": 80, "color": "#c03020"}]') from None
+    if not isinstance(items, list) or len(items) > MAX_HINTS:
+        raise TintaError(f"hints must be a JSON list of at most {MAX_HINTS} points")
+    from tinta.hints import as_hints  # here, so a tinta without guided colour still serves
+
+    return [(h.x, h.y, h.rgb) for h in as_hints(items)]
+
+
+def _palette(text: str | None) -> list:
+    if not text:
+        return []
+    from tinta.hints import parse_color
+
+    return [parse_color(c) for c in re.split(r"[,\s]+", text.strip()) if c]
+
+
+def parse_options(fields, name: str | None = None) -> Options:
+    """Options from a mapping of field -> text (query parameters and form fields)."""
+    return Options(model=fields.get("model") or None, saturation=check_saturation(fields.get("saturation", 1.0)),
+                   render_size=_render_size(fields.get("render_size")), format=_format(fields.get("format")),
+                   name=fields.get("name") or name or "picture", hints=_hints(fields.get("hints")),
+                   palette=_palette(fields.get("palette")))
+
+
+def open_picture(data: bytes, max_pixels: int, what: str = "picture") -> Image.Image:
+    """Upload bytes -> a loaded PIL image (its ``format`` kept), refusing what is no picture or too large."""
+    if not data:
+        raise TintaError(f"no {what} in the request (send the file as the body, or as the form field 'file')")
+    try:
+        im = Image.open(io.BytesIO(data))
+        if im.width * im.height > max_pixels:
+            raise TintaError(f"the {what} is {im.width}x{im.height}; this server takes at most {max_pixels:,} pixels "
+                             "(tinta serve --max-megapixels raises it)")
+        im.load()
+    except UnidentifiedImageError:
+        raise TintaError(f"the {what} is not a readable image (unrecognised or damaged file)") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise TintaError(f"the {what} is not a readable image ({e.__class__.__name__}: {e})") from None
+    return im
+
+
+def kept_exif(im: Image.Image) -> Image.Exif | None:
+    """The input's EXIF with the orientation reset (the result is already upright), or None."""
+    try:
+        exif = im.getexif()
+        if not exif:
+            return None
+        exif.get_ifd(0x8769)  # load the Exif sub-IFD (date taken ...) so it is written back
+        if 0x0112 in exif:
+            exif[0x0112] = 1
+        return exif
+    except Exception:  # a broken EXIF block is dropped, not a reason to refuse the picture
+        return None
+
+
+def encode(out: Image.Image, fmt: str, exif: Image.Exif | None = None) -> bytes:
+    """A PIL result -> file bytes in ``fmt`` (jpeg / webp / png), EXIF and ICC profile kept."""
+    pil_format = FORMATS[fmt][0]
+    if pil_format == "JPEG" and out.mode not in ("RGB", "L"):
+        out = out.convert("RGB")  # JPEG has no alpha
+    kw = dict(SAVE_OPTIONS[pil_format])
+    if out.info.get("icc_profile"):
+        kw["icc_profile"] = out.info["icc_profile"]
+    if exif is not None:
+        kw["exif"] = exif.tobytes()
+    buf = io.BytesIO()
+    out.save(buf, format=pil_format, **kw)
+    return buf.getvalue()
+
+
+def result_name(name: str, fmt: str) -> str:
+    stem = PurePath(name.replace("\\", "/")).stem or "picture"
+    return f"{stem}-colour{FORMATS[fmt][2]}"
+
+
+def disposition(filename: str, kind: str = "inline") -> str:
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def _guided_kwargs(colorizer, opts: Options, reference) -> dict:
+    kw = {k: v for k, v in (("hints", opts.hints), ("palette", opts.palette), ("reference", reference)) if v}
+    if kw and not {"hints", "palette", "reference"} & set(inspect.signature(colorizer.__call__).parameters):
+        raise TintaError("this tinta cannot take colour hints, palettes or references (no guided colour yet)")
+    if opts.hints and not getattr(colorizer, "takes_hints", False):
+        raise TintaError(f"model {getattr(colorizer, 'name', '') or '?'} takes no point hints; choose a model "
+                         "that does (the page marks them), e.g. guided")
+    return kw
+
+
+def colorize_upload(data: bytes, reference: bytes | None, opts: Options, colorizer, max_pixels: int,
+                    cancelled: threading.Event) -> tuple[bytes, str, str]:
+    """Upload bytes -> (result bytes, media type, file name); raises :class:`Abandoned` when
+    ``cancelled`` is set between stages (the client left)."""
+    im = open_picture(data, max_pixels)
+    ref = open_picture(reference, max_pixels, "reference picture") if reference else None
+    fmt = opts.format or _ALIASES.get(im.format or "", "png")
+    if fmt not in FORMATS:
+        fmt = "png"
+    exif = kept_exif(im)
+    kw = _guided_kwargs(colorizer, opts, ref)
+    if cancelled.is_set():
+        raise Abandoned("before the model ran")
+    out = colorizer(im, saturation=opts.saturation, **kw)
+    del im
+    if cancelled.is_set():
+        raise Abandoned("before encoding")
+    return encode(out, fmt, exif), FORMATS[fmt][1], result_name(opts.name, fmt)
+
+
+def zip_files(files: list[tuple[str, bytes]]) -> bytes:
+    """(name, bytes) pairs -> a zip (stored: pictures are compressed already); names made safe
+    and unique."""
+    buf, seen = io.BytesIO(), set()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for name, data in files:
+            base = PurePath(name.replace("\\", "/")).name.lstrip(".") or "picture"
+            stem, suffix, n = PurePath(base).stem, PurePath(base).suffix, 1
+            while base.lower() in seen:
+                n += 1
+                base = f"{stem}-{n}{suffix}"
+            seen.add(base.lower())
+            z.writestr(base, data)
+    return buf.getvalue()
