@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tinta.errors import TintaError
 from tinta.files import read_json, sweep_stale_temps, write_json
+from tinta.hints import check_hints
 from tinta.imageio import FORMATS, output_format, read_picture, write_picture
 
 IMAGE_SUFFIXES = {"." + k for k in FORMATS}
@@ -158,11 +159,13 @@ class Result:
     partial: list[str] = field(default_factory=list)  # inputs with frames / pages that were not colourized
 
 
-def colorize_one(colorizer, job: Job, inputs: set[Path], saturation: float, result: Result) -> None:
+def colorize_one(colorizer, job: Job, inputs: set[Path], saturation: float, result: Result, guide=None) -> None:
     if job.dst.resolve() in inputs:
         raise TintaError(f"output {job.dst} would overwrite an input; choose another -o")
     pic = read_picture(job.src)
-    rgb = colorizer.colorize_lightness(pic.L, saturation)
+    if guide is not None:
+        check_hints(guide.hints, pic.L.shape[1], pic.L.shape[0])
+    rgb = colorizer.colorize_lightness(pic.L, saturation, guide)
     if not write_picture(rgb, pic.alpha, job.dst, job.pil_format, pic.icc_profile):
         result.notes.append(f"{job.src}: {job.pil_format} has no alpha channel; alpha dropped")
     if pic.frames > 1:
@@ -172,15 +175,15 @@ def colorize_one(colorizer, job: Job, inputs: set[Path], saturation: float, resu
 
 
 def run_jobs(colorizer, jobs: list[Job], inputs: set[Path], saturation: float, skip_existing: bool = False,
-             progress=lambda it: it) -> Result:
-    """Colourize ``jobs``; one bad file is recorded and the batch goes on."""
+             progress=lambda it: it, guide=None) -> Result:
+    """Colourize ``jobs`` (following ``guide``'s hints, if given); one bad file is recorded and the batch goes on."""
     result = Result()
     for job in progress(jobs):
         if skip_existing and job.dst.is_file():
             result.skipped.append(str(job.dst))
             continue
         try:
-            colorize_one(colorizer, job, inputs, saturation, result)
+            colorize_one(colorizer, job, inputs, saturation, result, guide)
         except TintaError as e:
             result.failed.append((str(job.src), str(e)))
         except Exception as e:  # one bad file never stops the batch

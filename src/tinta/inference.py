@@ -181,7 +181,11 @@ class Colorizer:
 
     def guide(self, hints=None, reference=None, palette=None) -> Guide:
         """Hints in any form :func:`tinta.hints.as_hint` takes, a reference picture or a palette -> a Guide."""
-        return Guide(as_hints(hints), reference_ab(reference, palette), learned_global=self.takes_hints)
+        hints = as_hints(hints)
+        if hints and not self.takes_hints:
+            raise TintaError(f"model {self.name or '?'} takes no point hints; use a hint-taking model "
+                             "(--model guided), or --reference / --palette")
+        return Guide(hints, reference_ab(reference, palette), learned_global=self.takes_hints)
 
     def predict_small(self, L: torch.Tensor, saturation: float = 1.0, guide: Guide | None = None) -> torch.Tensor:
         """L ``(1, 1, H, W)`` -> a,b (or Lab) ``(1, C, h, w)`` at render / native size."""

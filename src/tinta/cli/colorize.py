@@ -34,6 +34,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shard", default=None, metavar="I/N", help="process only shard I of N (0-based)")
     p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist (resume a batch)")
     p.add_argument("--summary", default=None, metavar="FILE.json", help="also write the summary as JSON here")
+    g = p.add_argument_group("colour hints", "steer the colours (point hints need a hint-taking model: --model guided)")
+    g.add_argument("--hint", action="append", default=[], metavar="X,Y=#RRGGBB",
+                   help="pixel X,Y of the input (after EXIF rotation) is this colour (its lightness is ignored); "
+                        "repeat for more hints")
+    g.add_argument("--hints", default=None, metavar="FILE.json",
+                   help='hints from a JSON list ([{"x": 120, "y": 80, "color": "#c03020"}, ...]) or a summary')
+    g.add_argument("--reference", default=None, metavar="PICTURE", help="follow the colours of this photo")
+    g.add_argument("--palette", default=None, metavar="'#RRGGBB,...'", help="follow these colours")
 
 
 def load_colorizer(args: argparse.Namespace):
@@ -51,6 +59,29 @@ def load_colorizer(args: argparse.Namespace):
             args.onnx = export_onnx(load_model(args.checkpoint or args.model), Path(tempfile.mkdtemp()) / "model.onnx")
         return load_onnx(args.onnx, render_size)
     return load_model(args.checkpoint or args.model, render_size=render_size)
+
+
+def read_hint_options(args: argparse.Namespace) -> list:
+    """--hints FILE then every --hint, parsed (a TintaError names a bad one)."""
+    from tinta.hints import parse_hint, read_hints
+
+    return (read_hints(args.hints) if args.hints else []) + [parse_hint(h) for h in args.hint]
+
+
+def parse_palette(text: str) -> list:
+    from tinta.hints import parse_palette
+
+    return parse_palette(text)
+
+
+def guide_summary(args: argparse.Namespace, hints: list) -> dict:
+    """What the summary records of the hints used (``--hints`` reads them back)."""
+    out = {"hints": [h.to_json() for h in hints]} if hints else {}
+    if args.reference:
+        out["reference"] = str(args.reference)
+    if args.palette:
+        out["palette"] = args.palette
+    return out
 
 
 def report(summary: dict, out_dir: Path, total: int) -> None:
@@ -76,11 +107,14 @@ def run(args: argparse.Namespace) -> int:
     summary_path = batch.check_summary_path(args.summary, inputs)
     batch.check_out_dir(out_dir)
     jobs = batch.shard_of(plan.jobs, shard_i, shard_n)
+    hints = read_hint_options(args)  # bad hints are refused before the model loads
     colorizer = load_colorizer(args)
+    guide = colorizer.guide(hints, args.reference, args.palette and parse_palette(args.palette))
     problems = plan.problems if shard_i == 0 else []  # reported once, by shard 0
     result = batch.run_jobs(colorizer, jobs, inputs, args.saturation, args.skip_existing,
-                            lambda it: tqdm(it, desc="colorize", disable=len(jobs) < 2, file=sys.stderr))
+                            lambda it: tqdm(it, desc="colorize", disable=len(jobs) < 2, file=sys.stderr), guide)
     summary = batch.summary_dict(result, colorizer.name, (shard_i, shard_n), problems)
+    summary.update(guide_summary(args, hints))
     report(summary, out_dir, len(jobs) + len(problems))
     if summary_path:
         from tinta.files import write_json
