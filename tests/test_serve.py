@@ -1,83 +1,134 @@
-"""tinta serve: the page, the JSON routes, colourizing over HTTP on 127.0.0.1, and bad requests."""
+"""tinta serve over real HTTP (uvicorn on 127.0.0.1): the routes, raw / form / chunked uploads,
+output formats and EXIF, JSON errors for every status, and the CLI. Framing, timeouts, Host /
+Origin checks and the concurrency gate: tests/test_serve_limits.py."""
 
 from __future__ import annotations
 
 import io
 import json
-import threading
-import urllib.error
-import urllib.request
+import zipfile
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from browser.server import multipart, request, running
 from tinta.cli import main
 from tinta.errors import TintaError
 from tinta.inference import load_model
-from tinta.serve import make_server
+from tinta.serve import Limits, ModelCache, make_server
 
 from helpers import make_run, photo
 
-
-@pytest.fixture
-def server(tmp_path, monkeypatch):
-    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    run = make_run(tmp_path / "run")
-    srv = make_server(str(run), port=0, max_mb=0.05, max_megapixels=0.01)
-    srv.quiet = True
-    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}", str(run)
-    srv.shutdown()
-    srv.server_close()
+LIMITS = Limits(max_bytes=50_000, max_pixels=10_000, zip_bytes=200_000)
 
 
-def _png(arr: np.ndarray) -> bytes:
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    run = make_run(tmp_path_factory.mktemp("serve") / "run")
+    with running(run, models=ModelCache([], str(run)), limits=LIMITS) as srv:  # no shipped models: quick /models
+        yield srv.url.rstrip("/"), str(run)
+
+
+def _encode(arr: np.ndarray, fmt: str = "PNG", **kw) -> bytes:
     buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG")
+    Image.fromarray(arr).save(buf, format=fmt, **kw)
     return buf.getvalue()
 
 
-def _post(url: str, body: bytes):
-    req = urllib.request.Request(url, data=body, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.headers["Content-Type"], r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers["Content-Type"], e.read()
+def _json(body: bytes) -> dict:
+    return json.loads(body)
 
 
-def test_page_and_models(server):
+def test_page_models_examples_docs(server):
     base, run = server
-    with urllib.request.urlopen(base + "/", timeout=10) as r:
-        page = r.read().decode()
-    assert r.headers["Content-Type"].startswith("text/html") and "/colorize" in page
-    with urllib.request.urlopen(base + "/models", timeout=10) as r:
-        models = json.loads(r.read())
-    assert models["default"] == run and "default" in models["models"] and "cifar-horse" in models["models"]
-    status, _, body = _post(base + "/nowhere", b"x")
-    assert status == 404 and "no such endpoint" in json.loads(body)["error"]
+    status, headers, page = request(base + "/")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert b"/static/app.js" in page and b'aria-live="polite"' in page and b'type="file"' in page
+    assert b"http://" not in page and b"https://" not in page  # no external assets
+    for asset in ("app.js", "batch.js", "compare.js", "hints.js", "style.css"):
+        status, _, body = request(f"{base}/static/{asset}")
+        assert status == 200 and b"http://" not in body and b"https://" not in body
+    status, _, body = request(base + "/models")
+    models = _json(body)
+    assert models["default"] == run and [m["name"] for m in models["models"]] == [run]
+    assert {"description", "takes_hints", "render_size"} <= set(models["models"][0])
+    examples = _json(request(base + "/examples")[2])["examples"]
+    assert {e["name"] for e in examples} >= {"chelsea.jpg", "astronaut.jpg"}
+    status, headers, _ = request(base + examples[0]["url"])
+    assert status == 200 and headers["content-type"] == "image/jpeg"
+    spec = _json(request(base + "/openapi.json")[2])
+    assert "/colorize" in spec["paths"] and spec["openapi"].startswith("3.")
+    status, _, docs = request(base + "/docs")
+    assert status == 200 and b"curl -F file=@photo.jpg" in docs
 
 
-def test_colorize_over_http_equals_the_api(server):
+@pytest.mark.parametrize("method, path, code, allow", [
+    ("GET", "/colorize", 405, "POST"), ("HEAD", "/colorize", 405, "POST"), ("PUT", "/colorize", 405, "POST"),
+    ("DELETE", "/", 405, "GET, HEAD"), ("OPTIONS", "/colorize", 405, "POST"), ("POST", "/models", 405, "GET, HEAD"),
+    ("GET", "/nowhere", 404, None), ("POST", "/nowhere", 404, None), ("GET", "/examples/../../x", 404, None),
+])
+def test_every_error_status_is_json(server, method, path, code, allow):
+    base, _ = server
+    status, headers, body = request(base + path, method, body=b"" if method in ("PUT", "POST") else None)
+    assert status == code and headers["content-type"] == "application/json"
+    if method != "HEAD":
+        assert _json(body)["error"]
+    if allow:
+        assert headers["allow"] == allow
+
+
+def test_head_of_a_page(server):
+    base, _ = server
+    status, headers, body = request(base + "/", "HEAD")
+    assert status == 200 and body == b"" and int(headers["content-length"]) > 0
+
+
+def test_raw_form_and_chunked_uploads_equal_the_api(server):
     base, run = server
     rgba = np.dstack([photo(40, 56), np.full((40, 56), 200, np.uint8)])
-    status, ctype, body = _post(base + "/colorize?saturation=1.5", _png(rgba))
-    assert status == 200 and ctype == "image/png"
-    out = Image.open(io.BytesIO(body))
-    assert out.size == (56, 40) and out.mode == "RGBA"
-    want = load_model(run)(Image.fromarray(rgba), saturation=1.5)  # what the Python API gives
-    assert np.array_equal(np.asarray(out), np.asarray(want))
-    assert (np.asarray(out)[..., 3] == 200).all()
+    png = _encode(rgba)
+    want = np.asarray(load_model(run)(Image.fromarray(rgba), saturation=1.5))
+    form, ctype = multipart({"saturation": "1.5"}, [("file", "my photo.png", png)])
+    chunks = iter([png[:1000], png[1000:]])
+    for body, headers, extra in [(png, {}, "?saturation=1.5"), (form, {"Content-Type": ctype}, ""),
+                                 (chunks, {"Transfer-Encoding": "chunked"}, "?saturation=1.5")]:
+        status, h, out = request(base + "/colorize" + extra, "POST", body, headers)
+        assert status == 200 and h["content-type"] == "image/png", out[:200]
+        got = Image.open(io.BytesIO(out))
+        assert got.size == (56, 40) and got.mode == "RGBA"
+        assert np.array_equal(np.asarray(got), want)
+        assert h["cache-control"] == "no-store" and h["x-tinta-model"] == run
+    assert "my%20photo-colour.png" in request(base + "/colorize", "POST", form, {"Content-Type": ctype})[1][
+        "content-disposition"]
 
 
-def test_saturation_zero_gives_grey(server):
+def test_output_format_defaults_to_the_input_and_exif_is_kept(server):
     base, _ = server
-    status, _, body = _post(base + "/colorize?saturation=0", _png(photo(32, 32)))
-    rgb = np.asarray(Image.open(io.BytesIO(body)).convert("RGB"), np.int16)
-    assert status == 200 and np.abs(rgb[..., 0] - rgb[..., 2]).max() <= 2
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown rotated by 90 degrees
+    exif.get_ifd(0x8769)[0x9003] = "1931:07:04 10:20:30"  # DateTimeOriginal
+    jpg = _encode(photo(40, 56), "JPEG", exif=exif.tobytes())
+    cases = [("", jpg, "image/jpeg", "JPEG"), ("?format=webp", jpg, "image/webp", "WEBP"),
+             ("?format=png", jpg, "image/png", "PNG"), ("?format=jpg", _encode(photo(40, 56)), "image/jpeg", "JPEG"),
+             ("", _encode(photo(40, 56), "BMP"), "image/png", "PNG"), ("", _encode(photo(40, 56), "WEBP"),
+                                                                    "image/webp", "WEBP")]
+    for query, body, ctype, pil in cases:
+        status, headers, out = request(base + "/colorize" + query, "POST", body)
+        assert status == 200 and headers["content-type"] == ctype
+        im = Image.open(io.BytesIO(out))
+        assert im.format == pil
+        if body is jpg:  # upright, with the date taken
+            assert im.size == (40, 56)
+            e = im.getexif()
+            assert e.get(0x0112, 1) == 1 and e.get_ifd(0x8769)[0x9003] == "1931:07:04 10:20:30"
+
+
+def test_alpha_with_jpeg_output_is_flattened(server):
+    base, _ = server
+    rgba = np.dstack([photo(20, 20), np.full((20, 20), 100, np.uint8)])
+    status, headers, out = request(base + "/colorize?format=jpeg", "POST", _encode(rgba))
+    assert status == 200 and Image.open(io.BytesIO(out)).mode == "RGB"
 
 
 @pytest.mark.parametrize("query, body, code, words", [
@@ -86,29 +137,72 @@ def test_saturation_zero_gives_grey(server):
     ("?saturation=lots", None, 400, "saturation must be a number"),
     ("?saturation=9", None, 400, "saturation must be between 0 and 4"),
     ("?model=../../etc", None, 400, "unknown model"),
+    ("?render_size=7", None, 400, "render size must be"),
+    ("?render_size=big", None, 400, "render size must be a whole number"),
+    ("?format=gif", None, 400, "format must be one of"),
+    ("?hints=notjson", None, 400, "hints must be a JSON list"),
+    ('?hints=[{"x":1,"y":2,"color":"%23c03020"}]', None, 400, "takes no point hints"),
     ("", np.zeros((200, 200), np.uint8), 400, "at most 10,000 pixels"),
     ("", b"x" * 60_000, 413, "at most 50,000"),
 ])
 def test_bad_requests_get_a_clear_error(server, query, body, code, words):
     base, _ = server
     if body is None:
-        body = _png(photo(16, 16))
+        body = _encode(photo(16, 16))
     elif isinstance(body, np.ndarray):
-        body = _png(body)
-    status, ctype, raw = _post(base + "/colorize" + query, body)
-    assert status == code and ctype == "application/json"
-    assert words in json.loads(raw)["error"]
-    with urllib.request.urlopen(base + "/health", timeout=10) as r:  # the server lives on
-        assert json.loads(r.read())["ok"]
+        body = _encode(body)
+    status, headers, raw = request(base + "/colorize" + query, "POST", body)
+    assert status == code and headers["content-type"] == "application/json"
+    assert words in _json(raw)["error"]
+    assert _json(request(base + "/health")[2])["ok"]  # the server lives on
 
 
-def test_unknown_model_fails_at_start(tmp_path, capsys):
+def test_a_text_file_in_a_form_is_refused(server):
+    base, _ = server
+    body, ctype = multipart({}, [("file", "notes.txt", b"hello, not a picture")])
+    status, _, raw = request(base + "/colorize", "POST", body, {"Content-Type": ctype})
+    assert status == 400 and "not a readable image" in _json(raw)["error"]
+    body, ctype = multipart({"saturation": "1"}, [])
+    status, _, raw = request(base + "/colorize", "POST", body, {"Content-Type": ctype})
+    assert status == 400 and "no picture" in _json(raw)["error"]
+
+
+@pytest.mark.parametrize("shape", [(1, 300), (300, 1), (2, 2000)])
+def test_thin_pictures_are_quick(server, shape):
+    """The render size is bounded: a 1x300 strip costs what a small photo costs (it took 10 s)."""
+    base, _ = server
+    for query in ("", "?render_size=0", "?render_size=2048"):
+        status, headers, out = request(base + "/colorize" + query, "POST", _encode(photo(*shape)), timeout=10)
+        assert status == 200 and Image.open(io.BytesIO(out)).size == shape[::-1]
+        assert float(headers["server-timing"].split("dur=")[1]) < 3000
+
+
+def test_zip_packs_results_under_unique_names(server):
+    base, _ = server
+    body, ctype = multipart({}, [("file", "a-colour.jpg", b"1"), ("file", "a-colour.jpg", b"22"),
+                                 ("file", "../../etc/b.png", b"333")])
+    status, headers, raw = request(base + "/zip", "POST", body, {"Content-Type": ctype})
+    assert status == 200 and headers["content-type"] == "application/zip"
+    z = zipfile.ZipFile(io.BytesIO(raw))
+    assert z.namelist() == ["a-colour.jpg", "a-colour-2.jpg", "b.png"] and z.read("b.png") == b"333"
+    status, _, raw = request(base + "/zip", "POST", b"x")
+    assert status == 400 and "multipart" in _json(raw)["error"]
+
+
+def test_unknown_model_and_busy_port_fail_at_start(tmp_path, capsys):
     with pytest.raises(TintaError):
         make_server(str(tmp_path / "missing") + "/", port=0)
     assert main(["serve", "--model", "./no/such/run", "--port", "0"]) == 2
     assert "no such run folder" in capsys.readouterr().err
+    run = make_run(tmp_path / "run")
+    with running(run) as srv:
+        assert {"default", "vivid", "cifar-horse", str(run)} <= set(srv.config.app.state.models.allowed)
+        port = srv.url.rsplit(":", 1)[1].strip("/")
+        with pytest.raises(TintaError, match="cannot listen"):
+            make_server(str(run), port=int(port))
 
 
 def test_help(capsys):
     assert main(["serve", "--help"]) == 0  # main returns argparse's exit status rather than raising SystemExit
-    assert "--max-mb" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "--max-mb" in out and "--workers" in out and "--allow-host" in out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
 
 from tinta.errors import TintaError
@@ -37,4 +38,9 @@ async def server_error(request, exc: Exception) -> JSONResponse:
     return json_error(500, f"internal error: {exc.__class__.__name__} (a bug: please report it)")
 
 
-HANDLERS = {HTTPException: http_error, TintaError: user_error, Exception: server_error}
+async def client_left(request, exc: ClientDisconnect) -> JSONResponse:
+    log.info("%s %s: the client left during the upload", request.method, request.url.path)
+    return json_error(499, "the client left")  # nobody reads it
+
+
+HANDLERS = {HTTPException: http_error, TintaError: user_error, ClientDisconnect: client_left, Exception: server_error}

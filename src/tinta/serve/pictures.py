@@ -111,7 +111,8 @@ def open_picture(data: bytes, max_pixels: int, what: str = "picture") -> Image.I
 
 
 def kept_exif(im: Image.Image) -> Image.Exif | None:
-    """The input's EXIF with the orientation reset (the result is already upright), or None."""
+    """The input's EXIF with the orientation reset (the result is already upright), or None.
+    Changes ``im``'s own EXIF: call it once the picture has been read."""
     try:
         exif = im.getexif()
         if not exif:
@@ -168,11 +169,11 @@ def colorize_upload(data: bytes, reference: bytes | None, opts: Options, coloriz
     fmt = opts.format or _ALIASES.get(im.format or "", "png")
     if fmt not in FORMATS:
         fmt = "png"
-    exif = kept_exif(im)
     kw = _guided_kwargs(colorizer, opts, ref)
     if cancelled.is_set():
         raise Abandoned("before the model ran")
     out = colorizer(im, saturation=opts.saturation, **kw)
+    exif = kept_exif(im)  # after: it resets the orientation, which the colorizer applies
     del im
     if cancelled.is_set():
         raise Abandoned("before encoding")

@@ -1,0 +1,116 @@
+"""A tinta server running in a background thread for tests (real uvicorn on 127.0.0.1, port 0),
+and test models: a slow one (for ordering and queue tests) and one that takes hints."""
+
+from __future__ import annotations
+
+import copy
+import http.client
+import threading
+import time
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+from tinta.serve import Limits, ModelCache, make_server
+
+
+class SlowForBig:
+    """Wraps a Colorizer: pictures wider than ``width`` take ``seconds`` more; counts calls."""
+
+    def __init__(self, colorizer, seconds: float = 2.0, width: int = 100):
+        self.inner, self.seconds, self.width = colorizer, seconds, width
+        self.name, self.render_size, self.calls = colorizer.name, colorizer.render_size, 0
+
+    def __call__(self, image, saturation=1.0, **kw):
+        self.calls += 1
+        if image.width > self.width:
+            time.sleep(self.seconds)
+        return self.inner(image, saturation=saturation, **kw)
+
+
+class HintTaker:
+    """A stand-in for a hint-taking model (until `guided` ships): the result is the inner
+    model's, with each hint painted as a 5x5 square of its colour; records the hints it got."""
+
+    takes_hints = True
+
+    def __init__(self, colorizer):
+        self.inner, self.name, self.render_size, self.seen = colorizer, "hint-test", colorizer.render_size, []
+
+    def __call__(self, image, saturation=1.0, hints=None, reference=None, palette=None):
+        self.seen.append(list(hints or []))
+        out = self.inner(image, saturation=saturation)
+        for x, y, rgb in hints or []:
+            out.paste(tuple(rgb), (int(x) - 2, int(y) - 2, int(x) + 3, int(y) + 3))
+        return out
+
+
+class ServedModels(ModelCache):
+    """A ModelCache serving ``wrap(colorizer)`` for the run folder; render sizes still apply."""
+
+    def __init__(self, run: str, wrap=None, extra: dict | None = None):
+        super().__init__(list(extra or {}), run)
+        self.wrap, self.extra, self.wrapped = wrap, dict(extra or {}), {}
+
+    def load(self, name):
+        name = name or self.default
+        if name in self.extra:
+            return self.extra[name]
+        if name not in self.wrapped:
+            inner = super().load(name)
+            self.wrapped[name] = self.wrap(inner) if self.wrap else inner
+        return self.wrapped[name]
+
+    def get(self, name, render_size=None):
+        c = self.load(name)
+        if render_size is None:
+            return c
+        c = copy.copy(c)
+        c.render_size = render_size
+        return c
+
+
+@contextmanager
+def running(run, models: ModelCache | None = None, limits: Limits | None = None, host: str = "127.0.0.1",
+            allow_hosts: tuple = ()):
+    """Yields the server (``.url``); stops it afterwards."""
+    server = make_server(str(run), host=host, port=0, limits=limits or Limits(), allow_hosts=allow_hosts,
+                         quiet=True, models=models)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "the test server did not start"
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def request(url: str, method: str = "GET", body: bytes | None = None, headers: dict | None = None,
+            timeout: float = 30):
+    """-> (status, headers (lower-case names), body bytes); never raises for an HTTP status."""
+    u = urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    try:
+        chunked = body is not None and not isinstance(body, bytes)
+        conn.request(method, u.path + (f"?{u.query}" if u.query else ""), body=body, headers=headers or {},
+                     encode_chunked=chunked)
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+def multipart(fields: dict | None = None, files: list[tuple[str, str, bytes]] = ()) -> tuple[bytes, str]:
+    """A multipart/form-data body (as curl -F sends) -> (body, content type)."""
+    boundary = "----tinta-test-boundary-7d1f"
+    parts = []
+    for k, v in (fields or {}).items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode())
+    for field, name, data in files:
+        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n")
+        parts.append(head.encode() + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
