@@ -14,17 +14,34 @@ from tinta.serve import Limits, ModelCache, make_server
 
 
 class SlowForBig:
-    """Wraps a Colorizer: pictures wider than ``width`` take ``seconds`` more; counts calls."""
+    """Wraps a Colorizer: pictures wider than ``width`` (up to ``upto``) take ``seconds`` more; counts calls."""
 
-    def __init__(self, colorizer, seconds: float = 2.0, width: int = 100):
-        self.inner, self.seconds, self.width = colorizer, seconds, width
+    def __init__(self, colorizer, seconds: float = 2.0, width: int = 100, upto: int = 10**9):
+        self.inner, self.seconds, self.width, self.upto = colorizer, seconds, width, upto
         self.name, self.render_size, self.calls = colorizer.name, colorizer.render_size, 0
 
     def __call__(self, image, saturation=1.0, **kw):
         self.calls += 1
-        if image.width > self.width:
+        if self.width < image.width <= self.upto:
             time.sleep(self.seconds)
         return self.inner(image, saturation=saturation, **kw)
+
+
+class Painter:
+    """A fake model whose answer says what it was asked: a solid picture of red = 100 x saturation;
+    pictures wider than ``width`` take ``seconds`` (to race requests in the browser)."""
+
+    name, render_size = "painter", None
+
+    def __init__(self, seconds: float = 1.5, width: int = 100, upto: int = 10**9):
+        self.seconds, self.width, self.upto = seconds, width, upto
+
+    def __call__(self, image, saturation=1.0, **kw):
+        from PIL import Image
+
+        if self.width < image.width <= self.upto:
+            time.sleep(self.seconds)
+        return Image.new("RGB", image.size, (round(100 * saturation), 40, 40))
 
 
 class HintTaker:

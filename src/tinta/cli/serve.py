@@ -28,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-mb", type=float, default=25.0, help="largest upload accepted, in MB")
     p.add_argument("--max-megapixels", type=float, default=50.0, help="largest picture accepted, in megapixels")
     p.add_argument("--workers", type=positive, default=2, help="pictures colourized at once (default 2)")
-    p.add_argument("--queue", type=non_negative, default=4, help="requests that may wait for a worker (default 4)")
+    p.add_argument("--queue", type=non_negative, default=8, help="requests that may wait for a worker (default 8)")
     p.add_argument("--body-timeout", type=float, default=30.0, help="seconds an upload may stall (default 30)")
     p.add_argument("--quiet", action="store_true", help="no line per request")
 
@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
                     zip_bytes=int(args.max_mb * 8e6), workers=args.workers, queue=args.queue,
                     body_timeout=args.body_timeout)
     server = make_server(args.model, args.host, args.port, limits, tuple(args.allow_host), args.quiet)
+    server.preload()
     print(f"tinta serve: {server.url}  (model {args.model}; API: {server.url}docs; Ctrl-C stops)", flush=True)
     server.serve_forever()
     return 0

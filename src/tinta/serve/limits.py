@@ -28,7 +28,7 @@ class Limits:
     max_pixels: int = 50_000_000  # largest picture
     zip_bytes: int = 200_000_000  # largest body of POST /zip (results to pack)
     workers: int = 2  # colourizations at once
-    queue: int = 4  # requests waiting for a worker; more get 503
+    queue: int = 8  # requests waiting for a worker (holding only their upload); more get 503
     body_timeout: float = 30.0  # seconds without a byte of the body -> 408
     head_timeout: float = 10.0  # seconds to send the request line and headers -> 408 (protocol.py)
     keep_alive: float = 5.0  # idle keep-alive connections are closed after this

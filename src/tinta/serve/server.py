@@ -4,6 +4,7 @@ error), the protocol with its timeouts, and a clean stop on Ctrl-C."""
 from __future__ import annotations
 
 import socket
+import threading
 
 import uvicorn
 
@@ -24,6 +25,7 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as e:
         sock.close()
         raise TintaError(f"cannot listen on {host}:{port} ({e.strerror or e})") from None
+    sock.listen(2048)  # connections made before serving starts wait in the backlog
     sock.set_inheritable(True)
     return sock
 
@@ -37,6 +39,10 @@ class Server(uvicorn.Server):
         self.sock = sock
         host, port = sock.getsockname()[:2]
         self.url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+
+    def preload(self) -> None:
+        """Load every offered model in the background (the page's model list needs them)."""
+        threading.Thread(target=self.config.app.state.models.describe, daemon=True).start()
 
     def serve_forever(self) -> None:
         try:

@@ -107,7 +107,7 @@ function update(item) {
 function showViewed() {
   const item = state.viewed;
   const stage = $("stage"), after = $("after"), link = $("download");
-  $("viewer").hidden = !item;
+  $("viewer").hidden = !item || Boolean(item.unviewable);
   if (!item) return;
   if ($("before").getAttribute("src") !== item.inputUrl) {
     $("before").src = item.inputUrl;
@@ -208,6 +208,13 @@ async function loadExamples() {
 }
 
 function wire() {
+  $("before").addEventListener("load", (e) => {
+    $("stage").style.setProperty("--aspect", String(e.target.naturalWidth / e.target.naturalHeight));
+    hints.draw();
+  });
+  $("before").addEventListener("error", () => { // the browser cannot show it (not a picture?)
+    if (state.viewed) { state.viewed.unviewable = true; $("viewer").hidden = true; }
+  });
   $("file").addEventListener("change", (e) => { take(e.target.files); e.target.value = ""; });
   const drop = $("drop");
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
