@@ -164,3 +164,13 @@ def test_integer_lab_raises():
         color.lab_to_rgb(torch.zeros(3, 2, 2, dtype=torch.int64))
     with pytest.raises(TypeError, match="uint8 or floating point"):
         color.rgb_to_lab(torch.zeros(3, 2, 2, dtype=torch.int16))
+
+
+def test_lab_to_rgb8_paints_what_lab_to_rgb_rounds_to():
+    g = torch.Generator().manual_seed(0)
+    lab = torch.stack([torch.rand(64, 64, generator=g) * 100, torch.randn(64, 64, generator=g) * 40,
+                       torch.randn(64, 64, generator=g) * 40])[None]  # (1, 3, 64, 64), out-of-gamut included
+    fast, exact = color.lab_to_rgb8(lab), color.rgb_to_uint8(color.lab_to_rgb(lab))
+    assert fast.dtype == torch.uint8 and fast.shape == exact.shape
+    diff = (fast.int() - exact.int()).abs()
+    assert diff.max() <= 1 and (diff > 0).float().mean() < 0.01

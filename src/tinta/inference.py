@@ -222,7 +222,7 @@ def paint(L: torch.Tensor, small: torch.Tensor) -> np.ndarray:
         y1 = min(H, y + STRIP_ROWS)
         up = upsample_rows(small, H, W, y, y1)  # (1, C, s, W)
         lab = up if up.shape[1] == 3 else torch.cat([L[:, :, y:y1], up], dim=1)  # (1, 3, s, W)
-        out[y:y1] = color.rgb_to_uint8(color.lab_to_rgb(lab))[0].permute(1, 2, 0).numpy()
+        out[y:y1] = color.lab_to_rgb8(lab)[0].permute(1, 2, 0).numpy()
     return out
 
 

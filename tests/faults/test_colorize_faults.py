@@ -29,6 +29,14 @@ USER_MISTAKES = [
     (["--summary", "notes.txt"], "give a path ending in .json"),
     (["--backend", "onnx", "--onnx", "missing.onnx"], "ONNX file not found"),
     (["--model", "no-such-model"], "no shipped weights named 'no-such-model'"),
+    (["--hint", "10,20=red"], "hint '10,20=red': 'red' is not a colour"),
+    (["--hint", "10=#c03020"], "hint '10=#c03020': write it as X,Y=#rrggbb"),
+    (["--hint", "nan,1=#c03020"], "'nan' is not a pixel coordinate"),
+    (["--hints", "missing.json"], "--hints missing.json: cannot read a JSON list of hints"),
+    (["--hint", "1,1=#c03020"], "takes no point hints; use a hint-taking model"),
+    (["--reference", "missing.jpg"], "missing.jpg: no such file"),
+    (["--palette", "#c03020,blue"], "'blue' is not a colour"),
+    (["--palette", "#c03020", "--reference", "missing.jpg"], "give a reference picture or a palette, not both"),
 ]
 
 
