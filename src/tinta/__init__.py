@@ -4,11 +4,12 @@
     tinta.colorize("grey.jpg").save("colour.png")        # shipped default model
     c = tinta.load_model("default")                      # reusable, for batches
     c("a.jpg", saturation=1.2)
+    tinta.colorize_video("film.mp4", "out/film.mp4")     # a clip: steady colours, sound kept
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "colorize", "load_model"]
+__all__ = ["__version__", "colorize", "colorize_video", "load_model"]
 
 
 def __getattr__(name):  # keep `import tinta` light: torch loads on first use
@@ -16,4 +17,8 @@ def __getattr__(name):  # keep `import tinta` light: torch loads on first use
         from tinta import inference
 
         return getattr(inference, name)
+    if name == "colorize_video":
+        from tinta.video import pipeline
+
+        return pipeline.colorize_video
     raise AttributeError(name)
