@@ -17,12 +17,14 @@ import torch
 from tinta.errors import TintaError
 from tinta.files import atomic_path
 from tinta.heads import head_from_dict
-from tinta.inference import Colorizer, set_native_output
+from tinta.hints import GLOBAL_DIM, HINT_CHANNELS
+from tinta.inference import Colorizer, set_native_output, takes_hints
 
 
 def export_onnx(colorizer: Colorizer, out: str | Path, opset: int = 17) -> Path:
-    """Write ``colorizer.model`` as ONNX: input ``l`` ``(B, 1, H, W)`` = L/100, output ``out``
-    ``(B, C, h, w)`` (as the head decodes it: render or native size)."""
+    """Write ``colorizer.model`` as ONNX: input ``l`` ``(B, 1, H, W)`` = L/100 (hint-taking models: ``(B, 4, H, W)``
+    with the hint planes, and ``g`` ``(B, GLOBAL_DIM)`` the global hint), output ``out`` ``(B, C, h, w)`` (as the
+    head decodes it: render or native size)."""
     import onnx
 
     out = Path(out)
@@ -30,13 +32,16 @@ def export_onnx(colorizer: Colorizer, out: str | Path, opset: int = 17) -> Path:
         raise TintaError(f"{out} is a folder; give the .onnx file to write")
     model = colorizer.model.eval()
     set_native_output(model, colorizer.head)
-    x = torch.rand(1, 1, 64, 64)
+    hinted = takes_hints(model)
+    x = torch.rand(1, 1 + HINT_CHANNELS * hinted, 64, 64)
+    args, names = ((x, torch.zeros(1, GLOBAL_DIM)), ["l", "g"]) if hinted else ((x,), ["l"])
     dyn = {0: "batch", 2: "height", 3: "width"}
-    meta = {"name": colorizer.name, "render_size": colorizer.render_size, "head": colorizer.head.to_dict()}
+    meta = {"name": colorizer.name, "render_size": colorizer.render_size, "head": colorizer.head.to_dict(),
+            "takes_hints": hinted}
     with atomic_path(out) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (x,), str(tmp), input_names=["l"], output_names=["out"],
-                          dynamic_axes={"l": dyn, "out": dyn}, opset_version=opset, dynamo=False)
+        torch.onnx.export(model, args, str(tmp), input_names=names, output_names=["out"],
+                          dynamic_axes={"l": dyn, "g": {0: "batch"}, "out": dyn}, opset_version=opset, dynamo=False)
         m = onnx.load(str(tmp))
         m.metadata_props.add(key="tinta", value=json.dumps(meta))
         onnx.save(m, str(tmp))
@@ -59,9 +64,13 @@ class OnnxModel:
         except Exception as e:  # onnxruntime raises its own exception types for unreadable files
             raise TintaError(f"{path}: not a readable ONNX model ({e.__class__.__name__})") from None
         self.metadata = self.session.get_modelmeta().custom_metadata_map
+        self.takes_hints = "g" in [i.name for i in self.session.get_inputs()]
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        (y,) = self.session.run(None, {"l": np.ascontiguousarray(x.numpy(), dtype=np.float32)})
+    def __call__(self, x: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
+        feed = {"l": np.ascontiguousarray(x.numpy(), dtype=np.float32)}
+        if self.takes_hints:
+            feed["g"] = np.zeros((len(x), GLOBAL_DIM), np.float32) if g is None else g.numpy().astype(np.float32)
+        (y,) = self.session.run(None, feed)
         return torch.from_numpy(y)
 
     def eval(self) -> "OnnxModel":

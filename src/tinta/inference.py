@@ -132,15 +132,21 @@ def predict_from_input(model, head: Head, x: torch.Tensor, size: tuple[int, int]
                        saturation: float = 1.0, guide: Guide | None = None) -> torch.Tensor:
     """:func:`predict_ab` from the render-size input ``x`` (:func:`render_input`) of a picture of ``size``."""
     guide = guide or Guide()
+    pred = head.predict(model_output(model, x, size, guide), decoding or head.main, saturation)
+    return guide.transfer(pred)
+
+
+def model_output(model, x: torch.Tensor, size: tuple[int, int], guide: Guide | None = None) -> torch.Tensor:
+    """The model's raw output for render-size input ``x`` ``(B, 1, h, w)`` of pictures of ``size``: a
+    hint-taking model also gets the guide's hint planes (none: zeros) and learned global hint."""
+    guide = guide or Guide()
     if takes_hints(model):
         g = guide.global_hint() if guide.learned_global else None
         x = torch.cat([x, hint_planes(guide.hints, size, x.shape[-2:]).expand(len(x), -1, -1, -1)], 1)
-        pred = head.predict(model(x, g), decoding or head.main, saturation)
-    elif guide.hints:
+        return model(x, g)
+    if guide.hints:
         raise TintaError("this model takes no point hints; use a hint-taking model (--model guided)")
-    else:
-        pred = head.predict(model(x), decoding or head.main, saturation)
-    return guide.transfer(pred)
+    return model(x)
 
 
 def upsample_ab(pred: torch.Tensor, L: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,7 @@ from tinta.errors import TintaError
 from tinta.evaluate import metrics
 from tinta.files import atomic_write, write_json
 from tinta.heads import Head
-from tinta.inference import check_render_size, render_input, set_native_output, upsample_ab
+from tinta.inference import check_render_size, model_output, render_input, set_native_output, upsample_ab
 from tinta.runs import load_run
 
 GRID_IMAGES = 16
@@ -159,7 +159,7 @@ def evaluate_model(model, head: Head, data: ImageSet, batch_size: int = 64, ssim
         lab = batch_to_lab(raw, data.colorspace)
         gt8, L = batch_rgb8(raw, lab, data.colorspace), lab[:, :1]
         t0 = time.perf_counter()
-        out = model(render_input(L, render_size))
+        out = model_output(model, render_input(L, render_size), L.shape[-2:])  # no hints: automatic quality
         t_model += time.perf_counter() - t0
         preds = _columns(head, decodings, out, L, gt8)
         if out.shape[-2:] == L.shape[-2:]:  # per-pixel accuracy of classifiers, when rendered at full size
