@@ -18,7 +18,7 @@ source scripts/steps.sh
 D="--dataset folder --data-root $IMNT --data-root $MIX --size 112 --batch-size 32 --val-fraction 0.03 --threads 2 --seed 0"
 if has train; then
   tr runs/guided --model guided-unet $D --head joint --init-from runs/mix-joint --epochs 2 --max-train 16000 \
-     --lr 3e-4 --freeze-epochs 0 --encoder-lr-mult 0.3 --channels-last
+     --lr 3e-4 --freeze-epochs 0 --encoder-lr-mult 0.3 --channels-last --threads 1  # 1 thread: steady beside other work
 fi
 if has curve; then
   .venv/bin/python benchmarks/hints_curve.py --out reports/guided
