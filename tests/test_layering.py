@@ -17,7 +17,7 @@ LAYERS = [
     ["tinta.imageio", "tinta.palette", "tinta.kmeans", "tinta.data", "tinta.hints"],
     ["tinta.models", "tinta.heads"],
     ["tinta.runs", "tinta.pretrained"],
-    ["tinta.inference", "tinta.export", "tinta.batch"],
+    ["tinta.inference", "tinta.export", "tinta.batch", "tinta.video"],
     ["tinta.evaluate", "tinta.serve"],
     ["tinta.train"],
     ["tinta.cli", "tinta.__main__", "tinta"],

@@ -25,8 +25,10 @@ from tinta.errors import TintaError
 from tinta.files import read_json, sweep_stale_temps, write_json
 from tinta.hints import check_hints
 from tinta.imageio import FORMATS, output_format, read_picture, write_picture
+from tinta.video import CONTAINERS, VIDEO_SUFFIXES, container_of, is_video
 
 IMAGE_SUFFIXES = {"." + k for k in FORMATS}
+READABLE = IMAGE_SUFFIXES | VIDEO_SUFFIXES  # videos go through tinta.video
 
 
 @dataclass
@@ -58,9 +60,9 @@ def collect(items: list[str]) -> tuple[list[tuple[Path, Path]], list[tuple[str, 
             continue
         for p in paths:
             if p.is_dir():
-                files = [f for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+                files = [f for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in READABLE]
                 if not files:
-                    problems.append((str(p), f"folder holds no pictures ({', '.join(sorted(IMAGE_SUFFIXES))})"))
+                    problems.append((str(p), f"folder holds no pictures or videos ({', '.join(sorted(READABLE))})"))
                 for f in files:
                     found.setdefault(f.resolve(), p.resolve())
             elif p.exists() and stat.S_ISREG(p.stat().st_mode):
@@ -73,8 +75,8 @@ def collect(items: list[str]) -> tuple[list[tuple[Path, Path]], list[tuple[str, 
 def plan(items: list[str], out_dir: Path, fmt: str | None = None) -> Plan:
     """Every input and its output path; raises TintaError when no input yields a picture."""
     files, problems = collect(items)
-    bad = [src for src, _ in files if src.suffix.lower() not in IMAGE_SUFFIXES]
-    problems += [(str(src), f"not a picture type tinta reads ({', '.join(sorted(IMAGE_SUFFIXES))})") for src in bad]
+    bad = [src for src, _ in files if src.suffix.lower() not in READABLE]
+    problems += [(str(src), f"not a picture or video type tinta reads ({', '.join(sorted(READABLE))})") for src in bad]
     files = [(src, a) for src, a in files if src not in bad]
     if not files:
         reasons = "; ".join(f"{i}: {r}" for i, r in problems) or "no inputs"
@@ -83,7 +85,7 @@ def plan(items: list[str], out_dir: Path, fmt: str | None = None) -> Plan:
     base = anchors.pop() if len(anchors) == 1 else Path(os.path.commonpath([str(a) for _, a in files]))
     jobs, names = [], {}
     for src, _ in files:
-        pil_format, suffix = output_format(src, fmt)
+        pil_format, suffix = _output_format(src, fmt)
         rel = src.relative_to(base)
         jobs.append(Job(src, out_dir / rel.with_suffix(suffix), pil_format))
         names.setdefault(jobs[-1].dst, []).append(jobs[-1])
@@ -92,6 +94,13 @@ def plan(items: list[str], out_dir: Path, fmt: str | None = None) -> Plan:
             for j in same:
                 j.dst = dst.with_name(f"{j.src.stem}-{j.src.suffix.lstrip('.').lower()}{dst.suffix}")
     return Plan(jobs, problems)
+
+
+def _output_format(src: Path, fmt: str | None) -> tuple[str, str]:
+    """(PIL format, or FFmpeg muxer for a video; suffix): ``--format`` applies to the inputs of its kind."""
+    if is_video(src):
+        return container_of(src, fmt if fmt in CONTAINERS else None)
+    return output_format(src, None if fmt in CONTAINERS else fmt)
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -124,8 +133,9 @@ def check_summary_path(summary: str | None, inputs: set[Path]) -> Path | None:
 
 
 def shard_of(jobs: list[Job], index: int, count: int) -> list[Job]:
-    """Shard ``index`` of ``count``: every count-th job of the fixed order (disjoint, covering)."""
-    return jobs[index::count]
+    """Shard ``index`` of ``count``: every count-th picture of the fixed order (disjoint, covering), and
+    every video (each shard colourizes its own range of a video's frames: tinta.video)."""
+    return [j for j in jobs if not is_video(j.src)][index::count] + [j for j in jobs if is_video(j.src)]
 
 
 def parse_shard(shard: str | None, environ=os.environ) -> tuple[int, int]:

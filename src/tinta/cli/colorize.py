@@ -15,6 +15,8 @@ from pathlib import Path
 
 from tinta.cli.args import number, whole_number
 
+VIDEO_FORMATS = ("mp4", "mkv", "mov", "avi", "webm", "m4v")  # tinta.video.CONTAINERS
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.description = ("Colourize grey (or faded) photos. Colour inputs are re-colourized from their own "
@@ -26,8 +28,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--saturation", type=number, default=1.0, help="chroma gain, 0 to 4 (1.0 = as predicted)")
     p.add_argument("--render-size", type=whole_number, default=None,
                    help="short side the model sees (default: the model's own; 0: the full picture)")
-    p.add_argument("--format", choices=("png", "jpg", "webp", "tif", "bmp"), default=None,
-                   help="output format (default: the input's)")
+    p.add_argument("--format", choices=("png", "jpg", "webp", "tif", "bmp", *VIDEO_FORMATS), default=None,
+                   help="output format (default: the input's); a picture format applies to pictures, "
+                        "a video container to videos")
+    p.add_argument("--no-stabilize", action="store_true",
+                   help="videos: colourize every frame on its own (default: colours kept steady along the motion)")
     p.add_argument("--backend", choices=("torch", "onnx"), default="torch", help="inference engine")
     p.add_argument("--onnx", default=None, help="ONNX file for --backend onnx (its own metadata names the head; "
                    "default: export --model to a temporary file)")
@@ -84,6 +89,16 @@ def guide_summary(args: argparse.Namespace, hints: list) -> dict:
     return out
 
 
+def colorize_videos(args: argparse.Namespace, colorizer, jobs: list, inputs: set, guide, shard, result) -> None:
+    """The video inputs (tinta.video): each shard colourizes its own range of every clip's frames."""
+    from tinta.video.pipeline import VideoOptions, run_jobs
+    from tinta.video.stabilize import StabilizeOptions
+
+    options = VideoOptions(args.saturation, None if args.no_stabilize else StabilizeOptions(), shard=shard,
+                           guide=guide, progress=True)
+    run_jobs(colorizer, jobs, inputs, options, args.skip_existing, result)
+
+
 def report(summary: dict, out_dir: Path, total: int) -> None:
     shard = summary["shard"]
     print(f"colourized {summary['done']} of {total} images into {out_dir} (model {summary['model']}"
@@ -111,8 +126,11 @@ def run(args: argparse.Namespace) -> int:
     colorizer = load_colorizer(args)
     guide = colorizer.guide(hints, args.reference, args.palette and parse_palette(args.palette))
     problems = plan.problems if shard_i == 0 else []  # reported once, by shard 0
-    result = batch.run_jobs(colorizer, jobs, inputs, args.saturation, args.skip_existing,
-                            lambda it: tqdm(it, desc="colorize", disable=len(jobs) < 2, file=sys.stderr), guide)
+    pictures = [j for j in jobs if not batch.is_video(j.src)]
+    result = batch.run_jobs(colorizer, pictures, inputs, args.saturation, args.skip_existing,
+                            lambda it: tqdm(it, desc="colorize", disable=len(pictures) < 2, file=sys.stderr), guide)
+    if len(pictures) < len(jobs):
+        colorize_videos(args, colorizer, jobs[len(pictures):], inputs, guide, (shard_i, shard_n), result)
     summary = batch.summary_dict(result, colorizer.name, (shard_i, shard_n), problems)
     summary.update(guide_summary(args, hints))
     report(summary, out_dir, len(jobs) + len(problems))

@@ -25,6 +25,19 @@ def is_video(path) -> bool:
     return str(path).lower().endswith(tuple(VIDEO_SUFFIXES))
 
 
+def container_of(path, fmt: str | None) -> tuple[str, str]:
+    """(FFmpeg muxer, file suffix) of an output: ``fmt`` (a container suffix without the dot) or ``path``'s."""
+    from pathlib import Path
+
+    from tinta.errors import TintaError
+
+    key = (fmt or Path(path).suffix.lstrip(".")).lower()
+    if key not in CONTAINERS:
+        what = f"format {fmt!r}" if fmt else f"{path}: the suffix"
+        raise TintaError(f"{what} is no video container tinta writes ({', '.join(sorted(CONTAINERS))})")
+    return CONTAINERS[key], ("." + key if fmt else Path(path).suffix)
+
+
 def __getattr__(name):  # PyAV / OpenCV / torch load on first use
     if name in ("colorize_video", "VideoOptions"):
         from tinta.video import pipeline

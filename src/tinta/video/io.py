@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from tinta.errors import TintaError
-from tinta.video import CONTAINERS
 
 # container -> (encoder, options); H.264 CRF 18 is visually lossless for most material
 ENCODERS = {
@@ -302,15 +301,6 @@ def join(parts: list[Path], src: VideoInfo, dst: Path, container: str) -> list[s
                 audio.mux(p)
         audio.flush()
     return audio.notes
-
-
-def container_of(path: Path, fmt: str | None) -> tuple[str, str]:
-    """(FFmpeg muxer name, suffix) for an output: ``fmt`` (a video suffix without the dot) or the input's."""
-    key = (fmt or path.suffix.lstrip(".")).lower()
-    if key not in CONTAINERS:
-        what = f"format {fmt!r}" if fmt else f"{path}: the suffix"
-        raise TintaError(f"{what} is no video container tinta writes ({', '.join(sorted(CONTAINERS))})")
-    return CONTAINERS[key], "." + key
 
 
 def open_input(path: Path):

@@ -26,8 +26,9 @@ import torch
 from tinta.errors import TintaError
 from tinta.files import atomic_path, sweep_stale_temps, tmp_path
 from tinta.heads import check_saturation
-from tinta.inference import Colorizer, cached_model, check_render_size, render_input
-from tinta.video import io
+from tinta.hints import check_hints
+from tinta.inference import Colorizer, Guide, cached_model, check_render_size, predict_from_input, render_input
+from tinta.video import container_of, io
 from tinta.video.stabilize import StabilizeOptions, Stabilizer, require_cv2
 
 
@@ -40,9 +41,7 @@ class VideoOptions:
     batch: int = 8  # frames through the model at once
     shard: tuple[int, int] = (0, 1)  # (I, N): this process colourizes frames [I n/N, (I+1) n/N)
     preroll: int = 16  # frames before a shard's range run through the stabiliser, not written
-    hints: list | None = None  # point hints for the whole clip (guided models)
-    reference: object = None  # a reference photo whose colours the whole clip takes
-    palette: object = None  # a palette the whole clip takes
+    guide: Guide | None = None  # point hints, a reference's or a palette's colours, for the whole clip
     progress: bool = False  # a progress bar (frames/s, time left) on stderr
 
     def __post_init__(self):
@@ -50,11 +49,6 @@ class VideoOptions:
         i, n = self.shard
         if not (n >= 1 and 0 <= i < n) or self.batch < 1 or self.preroll < 0:
             raise TintaError(f"bad video options: shard {i}/{n}, batch {self.batch}, preroll {self.preroll}")
-
-    def guides(self) -> dict:
-        """The colour guides given (passed to the colorizer with every frame)."""
-        return {k: v for k, v in (("hints", self.hints), ("reference", self.reference), ("palette", self.palette))
-                if v is not None}
 
 
 @dataclass
@@ -88,8 +82,11 @@ def to_rgb8(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
 class FrameColorizer:
     """Frames in, colourized frames out, in order: batched through the model, then stabilised."""
 
-    def __init__(self, colorizer: Colorizer, options: VideoOptions):
+    def __init__(self, colorizer: Colorizer, options: VideoOptions, size: tuple[int, int]):
+        """``size``: the frames' (width, height), the frame of point hints' coordinates."""
         self.colorizer, self.options = colorizer, options
+        self.guide = options.guide or Guide()
+        check_hints(self.guide.hints, *size)
         self.stabilizer = Stabilizer(options.stabilize) if options.stabilize else None
 
     @property
@@ -100,12 +97,9 @@ class FrameColorizer:
     def predict(self, L: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """L ``(B, 1, H, W)`` in [0, 100] -> (a,b ``(B, 2, h, w)`` at the model's render / native size,
         L at the render size ``(B, rh, rw)``), numpy float32."""
-        c, sat, guides = self.colorizer, self.options.saturation, self.options.guides()
+        c = self.colorizer
         x = render_input(L, c.render_size)  # (B, 1, rh, rw) = L / 100
-        if guides:
-            pred = torch.cat([c.predict_small(L[i : i + 1], sat, **guides) for i in range(len(L))])
-        else:
-            pred = c.head.predict(c.model(x), c.head.main, sat)
+        pred = predict_from_input(c.model, c.head, x, L.shape[-2:], c.head.main, self.options.saturation, self.guide)
         ab = pred[:, -2:].float()  # a decoding with its own lightness: the film keeps its own L
         return ab.numpy(), (x[:, 0] * 100.0).float().numpy()
 
@@ -195,7 +189,7 @@ def colorize_file(colorizer: Colorizer, src: Path, dst: Path, container: str, op
     info = io.probe(src)
     i, n = options.shard
     span = (info.frames * i // n, info.frames * (i + 1) // n)
-    frames = FrameColorizer(colorizer, options)
+    frames = FrameColorizer(colorizer, options, (info.width, info.height))
     t0 = time.perf_counter()
     with _progress(span[1] - span[0], src.name, options.progress) as bar:
         if n == 1:
@@ -224,14 +218,37 @@ def colorize_video(src: str | Path, dst: str | Path, model: str | Colorizer = "d
     (see the module docstring)."""
     folder = os.path.isdir(dst) or str(dst).endswith(("/", os.sep)) or not Path(dst).suffix
     src, dst = Path(src), Path(dst) / Path(src).name if folder else Path(dst)
-    container, suffix = io.container_of(dst, format)
+    container, suffix = container_of(dst, format)
     dst = dst.with_suffix(suffix)
     if dst.resolve() == src.resolve():
         raise TintaError(f"output {dst} would overwrite the input; choose another path")
     stab = StabilizeOptions() if stabilize is True else (stabilize or None)
-    options = VideoOptions(saturation, stab, shard=tuple(shard), hints=hints, reference=reference, palette=palette,
-                           progress=progress)
     colorizer = model if isinstance(model, Colorizer) else cached_model(model, check_render_size(render_size))
+    options = VideoOptions(saturation, stab, shard=tuple(shard), guide=colorizer.guide(hints, reference, palette),
+                           progress=progress)
     dst.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale_temps(dst.parent)
     return colorize_file(colorizer, src, dst, container, options)
+
+
+def run_jobs(colorizer: Colorizer, jobs: list, inputs: set[Path], options: VideoOptions, skip_existing: bool,
+             result) -> None:
+    """The video jobs of a ``tinta colorize`` batch (:class:`tinta.batch.Job`, ``pil_format`` holding the
+    FFmpeg muxer) into ``result`` (:class:`tinta.batch.Result`): one bad file is recorded, the batch goes on."""
+    for job in jobs:
+        if skip_existing and job.dst.is_file():
+            result.skipped.append(str(job.dst))
+            continue
+        try:
+            if job.dst.resolve() in inputs or part_path(job.dst, *options.shard).resolve() in inputs:
+                raise TintaError(f"output {job.dst} would overwrite an input; choose another -o")
+            out = colorize_file(colorizer, job.src, job.dst, job.pil_format, options)
+        except TintaError as e:
+            result.failed.append((str(job.src), str(e)))
+            continue
+        except Exception as e:  # one bad file never stops the batch
+            result.failed.append((str(job.src), f"{e.__class__.__name__}: {e}"))
+            continue
+        result.notes.extend(out.notes)
+        if out.path is not None:
+            result.done.append(str(out.path))
