@@ -13,7 +13,7 @@ $(BIN)/tinta: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e '.[dev,onnx]'
+	$(BIN)/pip install -q -e '.[dev,onnx,video]'
 	touch $@
 
 # The browser tests (tests/browser/) drive Debian's chromium through Playwright's Python package;
