@@ -23,10 +23,11 @@ async def http_error(request, exc: HTTPException) -> JSONResponse:
     message = exc.detail
     if exc.status_code == 404:
         message = f"no such page: {request.url.path}"
-    elif exc.status_code == 405:
-        allow = (exc.headers or {}).get("Allow", "")
-        message = f"{request.method} is not allowed on {request.url.path}; use {allow}"
-    return json_error(exc.status_code, message, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(sorted(m.strip() for m in headers.get("Allow", "").split(",")))
+        message = f"{request.method} is not allowed on {request.url.path}; use {headers['Allow']}"
+    return json_error(exc.status_code, message, headers)
 
 
 async def user_error(request, exc: TintaError) -> JSONResponse:
