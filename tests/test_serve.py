@@ -25,8 +25,9 @@ LIMITS = Limits(max_bytes=50_000, max_pixels=10_000, zip_bytes=200_000)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    run = make_run(tmp_path_factory.mktemp("serve") / "run")
-    with running(run, models=ModelCache([], str(run)), limits=LIMITS) as srv:  # no shipped models: quick /models
+    root = tmp_path_factory.mktemp("serve")
+    run, guided = make_run(root / "run"), make_run(root / "guided", model="guided-unet")
+    with running(run, models=ModelCache([str(guided)], str(run)), limits=LIMITS) as srv:  # no shipped models
         yield srv.url.rstrip("/"), str(run)
 
 
@@ -51,8 +52,9 @@ def test_page_models_examples_docs(server):
         assert status == 200 and b"http://" not in body and b"https://" not in body
     status, _, body = request(base + "/models")
     models = _json(body)
-    assert models["default"] == run and [m["name"] for m in models["models"]] == [run]
+    assert models["default"] == run and [m["name"] for m in models["models"]][0] == run
     assert {"description", "takes_hints", "render_size"} <= set(models["models"][0])
+    assert [m["takes_hints"] for m in models["models"]] == [False, True]
     examples = _json(request(base + "/examples")[2])["examples"]
     assert {e["name"] for e in examples} >= {"chelsea.jpg", "astronaut.jpg"}
     status, headers, _ = request(base + examples[0]["url"])
@@ -155,6 +157,24 @@ def test_bad_requests_get_a_clear_error(server, query, body, code, words):
     assert status == code and headers["content-type"] == "application/json"
     assert words in _json(raw)["error"]
     assert _json(request(base + "/health")[2])["ok"]  # the server lives on
+
+
+def test_hints_palette_and_reference_reach_a_guided_model(server):
+    base, _ = server
+    guided = _json(request(base + "/models")[2])["models"][1]["name"]
+    png = _encode(photo(40, 56))
+    hint = '[{"x": 10, "y": 20, "color": "#c03020"}]'
+    for fields, files in [({"hints": hint, "palette": "#c03020, #2050a0"}, []),
+                          ({"hints": hint}, [("reference", "r.png", png)])]:
+        body, ctype = multipart({"model": guided, **fields}, [("file", "p.png", png), *files])
+        status, headers, out = request(base + "/colorize", "POST", body, {"Content-Type": ctype})
+        assert status == 200 and Image.open(io.BytesIO(out)).size == (56, 40), out[:300]
+    for fields, files, words in [({"hints": '[{"x": 10}]'}, [], "needs x, y and color"),
+                                 ({"palette": "#zz0000"}, [], "not a colour"),
+                                 ({"palette": "#c03020"}, [("reference", "r.png", png)], "not both")]:
+        body, ctype = multipart({"model": guided, **fields}, [("file", "p.png", png), *files])
+        status, _, out = request(base + "/colorize", "POST", body, {"Content-Type": ctype})
+        assert status == 400 and words in _json(out)["error"]
 
 
 def test_a_text_file_in_a_form_is_refused(server):

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from browser.server import HintTaker, Painter, ServedModels, SlowForBig, running
+from tinta.inference import load_model
 from tinta.serve import Limits
 
 from helpers import make_run, photo
@@ -43,13 +44,15 @@ def browser():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The server the page talks to: the default model is a tiny untrained run (1 s slower for
-    big.png, 240 px wide), plus `painter` (its answer encodes the saturation) and `hint-test`."""
+    big.png, 240 px wide), plus `painter` (its answer encodes the saturation), `hint-test` (paints
+    its hints) and `guided-test` (an untrained guided-unet run: the real hint path)."""
     root = tmp_path_factory.mktemp("browser")
     run = make_run(root / "run")
     models = ServedModels(str(run), wrap=lambda c: SlowForBig(c, seconds=1.0, width=200, upto=250))
+    guided = load_model(str(make_run(root / "guided", model="guided-unet")))  # untrained, takes hints
     models.extra.update({"painter": Painter(seconds=1.0, width=200, upto=250),
-                         "hint-test": HintTaker(models.load(None).inner)})
-    models.allowed += ["painter", "hint-test"]
+                         "hint-test": HintTaker(models.load(None).inner), "guided-test": guided})
+    models.allowed += ["painter", "hint-test", "guided-test"]
     files = root / "files"
     files.mkdir()
     for name, (h, w) in {"big.png": (160, 240), "small.png": (32, 48), "other.png": (40, 30)}.items():

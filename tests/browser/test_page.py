@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from browser.server import request
+from browser.server import request, running
 from tinta.pretrained import registry
 
 DONE = "#download:not([hidden])"
@@ -180,9 +180,40 @@ def test_colour_hints(page, site):
     _until(page, lambda: taker.seen[-1] == [])
 
 
+def _hint_round_trip(page, model: str, photo: str, done: str):
+    page.select_option("#model", model)
+    page.set_input_files("#file", photo)
+    _wait_done(page, done)
+    page.click("#hint-mode")
+    box = page.locator("#before").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4)
+    page.wait_for_function("() => document.querySelectorAll('.hint').length === 1")
+    page.wait_for_function("() => { const s = document.querySelector('#stage');"
+                           " return !s.classList.contains('busy') && s.classList.contains('has-result'); }",
+                           timeout=60000)
+    assert "done in" in page.inner_text("#status")
+
+
+def test_colour_hints_through_a_real_hint_taking_model(page, site):
+    """The real path: hints from the page -> the form -> Colorizer(hints=...) of a guided-unet."""
+    before = _health(site)["done"]
+    _hint_round_trip(page, "guided-test", str(site["files"] / "other.png"), "other-colour.png")
+    assert _health(site)["done"] >= before + 2  # without, then with the hint
+
+
 @pytest.mark.skipif("guided" not in registry(), reason="the shipped `guided` model has not landed yet")
-def test_colour_hints_with_the_guided_model(page, site, browser):
-    pytest.skip("enable once `guided` ships: serve it in `site` and repeat test_colour_hints against it")
+def test_colour_hints_with_the_shipped_guided_model(browser):
+    from tinta.pretrained import EXAMPLES_DIR
+    from tinta.serve import ModelCache
+
+    with running("guided", models=ModelCache(["guided"], "guided")) as srv:
+        context = browser.new_context(viewport={"width": 1200, "height": 850})
+        page = context.new_page()
+        page.goto(srv.url)
+        page.wait_for_function("document.querySelectorAll('#model option').length > 0")
+        _hint_round_trip(page, "guided", str(EXAMPLES_DIR / "chelsea.jpg"), "chelsea-colour.jpg")
+        page.screenshot(path=str(_artifacts() / "guided.png"))
+        context.close()
 
 
 def test_phone_layout_is_one_column(browser, site):
