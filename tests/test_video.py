@@ -40,7 +40,8 @@ def photos() -> list[np.ndarray]:
     """Two real colour photos (scikit-learn's sample images), reduced to 160x107."""
     from sklearn.datasets import load_sample_image
 
-    return [cv2.resize(load_sample_image(n), (160, 107), interpolation=cv2.INTER_AREA) for n in ("china.jpg", "flower.jpg")]
+    return [cv2.resize(load_sample_image(n), (160, 107), interpolation=cv2.INTER_AREA)
+            for n in ("china.jpg", "flower.jpg")]
 
 
 def shots(photos, n: int = 8) -> list[clips.Shot]:
