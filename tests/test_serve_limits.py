@@ -214,3 +214,17 @@ def test_memory_guard_pictures_over_the_pixel_cap_are_refused_before_decoding(se
     Image.fromarray(np.zeros((400, 400), np.uint8)).save(big, format="PNG")
     status, _, body = request(server.url + "colorize", "POST", big.getvalue())
     assert status == 400 and "at most 100,000 pixels" in json.loads(body)["error"]
+
+
+@pytest.mark.slow
+def test_four_12_megapixel_uploads_stay_under_1_5_gb(tmp_path):
+    """The memory goal, measured as benchmarks/serve.py does: a fresh server process (model
+    `default`), 4 concurrent uploads of a 12-megapixel grey JPEG, peak RSS (VmHWM)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("bench_serve", Path(__file__).parents[1] / "benchmarks" / "serve.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    result = bench.load("new", "default", tmp_path, bench.grey_jpeg(4000, 3000), 4, 4)
+    assert result["non-200"] == 0 and result["peak RSS MB"] < 1500, result
