@@ -40,8 +40,10 @@ def require_cv2():
 
 @dataclass
 class StabilizeOptions:
-    strength: float = 0.8  # weight of the motion-compensated history, 0 (per frame) to < 1
-    sigma: float = 6.0  # L units: a pixel whose warped L is this far off keeps exp(-1) of the history weight
+    # defaults chosen on photos-mix val clips (benchmarks/video.py --source photos-mix): the shortest memory
+    # that met the flicker goal; strength 0.9 is a time constant of about 10 frames
+    strength: float = 0.9  # weight of the motion-compensated history, 0 (per frame) to < 1
+    sigma: float = 12.0  # L units: a pixel whose warped L is this far off keeps exp(-1) of the history weight
     cut_residual: float = 12.0  # L units: a pixel this far off is not explained by the motion
     cut_fraction: float = 0.5  # share of unexplained pixels that marks a cut
 
