@@ -204,3 +204,13 @@ def test_bad_paths_are_one_line_errors(clip_dir, tmp_path):
         tinta.colorize_video(clip_dir / "clip.mp4", clip_dir / "clip.mp4")
     with pytest.raises(tinta.errors.TintaError, match="not found"):
         tinta.colorize_video(tmp_path / "missing.mp4", tmp_path / "o.mp4")
+
+
+def test_hints_steer_the_whole_clip_with_a_guided_model(clip_dir, tmp_path, capsys):
+    guided = make_run(tmp_path / "guided", model="guided-unet")
+    args = ["colorize", str(clip_dir / "clip.mov"), "--model", str(guided), "--hint", "10,20=#2050a0"]
+    assert main([*args, "-o", str(tmp_path / "out")]) == 0
+    assert io.probe(tmp_path / "out" / "clip.mov").frames == 8
+    assert main([*args[:-1], "100,20=#2050a0", "-o", str(tmp_path / "out2")]) == 1  # outside the 64x48 frames
+    assert "hint 100,20=#2050a0 is outside the picture" in capsys.readouterr().out
+    assert not list((tmp_path / "out2").iterdir())
