@@ -43,14 +43,14 @@ def browser():
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """The server the page talks to: the default model is a tiny untrained run (1 s slower for
+    """The server the page talks to: the default model is a tiny untrained run (0.8 s slower for
     big.png, 240 px wide), plus `painter` (its answer encodes the saturation), `hint-test` (paints
     its hints) and `guided-test` (an untrained guided-unet run: the real hint path)."""
     root = tmp_path_factory.mktemp("browser")
     run = make_run(root / "run")
-    models = ServedModels(str(run), wrap=lambda c: SlowForBig(c, seconds=1.0, width=200, upto=250))
+    models = ServedModels(str(run), wrap=lambda c: SlowForBig(c, seconds=0.8, width=200, upto=250))
     guided = load_model(str(make_run(root / "guided", model="guided-unet")))  # untrained, takes hints
-    models.extra.update({"painter": Painter(seconds=1.0, width=200, upto=250),
+    models.extra.update({"painter": Painter(seconds=0.8, width=200, upto=250),
                          "hint-test": HintTaker(models.load(None).inner), "guided-test": guided})
     models.allowed += ["painter", "hint-test", "guided-test"]
     files = root / "files"

@@ -55,7 +55,7 @@ def test_the_latest_photo_wins(page, site):
     page.wait_for_timeout(300)
     page.set_input_files("#file", str(site["files"] / "small.png"))
     _wait_done(page, "small-colour.png")
-    page.wait_for_timeout(1200)  # past the moment the big one would have been answered
+    page.wait_for_timeout(1000)  # past the moment the big one would have been answered
     assert page.eval_on_selector("#after", "i => i.naturalWidth") == 48
     assert page.get_attribute("#download", "download") == "small-colour.png"
     assert page.get_attribute("#before", "alt") == "Input: small.png"
