@@ -36,12 +36,12 @@ def hints(page, out: Path, model: str) -> None:
     page.wait_for_function(DONE, timeout=120000)
     page.click("#hint-mode")
     box = page.locator("#before").bounding_box()
-    for fx, fy, colour in ((0.30, 0.45, "#2f8f3a"), (0.62, 0.47, "#2f8f3a"), (0.5, 0.85, "#d0a070")):
-        page.fill("#hint-color", colour)
+    for fx, fy, colour in ((0.37, 0.40, "#3a9a40"), (0.70, 0.47, "#3a9a40"), (0.57, 0.80, "#e08080")):
         page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
-        page.wait_for_timeout(200)
+        page.fill("#hint-color", colour)  # the new hint is the selected one
+        page.wait_for_timeout(300)
     page.wait_for_function("() => !document.querySelector('#stage').classList.contains('busy')", timeout=120000)
-    page.eval_on_selector("#split", "e => { e.value = 35; e.dispatchEvent(new Event('input')); }")
+    page.eval_on_selector("#split", "e => { e.value = 12; e.dispatchEvent(new Event('input')); }")
     shoot(page, out / "serve-hints.jpg")
 
 
