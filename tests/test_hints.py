@@ -16,7 +16,7 @@ from tinta.cli import main
 from tinta.errors import TintaError
 from tinta.heads import RegressionHead
 from tinta.hints import Hint, as_hint, hint_planes, parse_color, parse_hint
-from tinta.inference import Colorizer, Guide
+from tinta.inference import Colorizer
 
 from helpers import make_run, photo
 
@@ -183,3 +183,19 @@ def test_cli_hint_outside_a_picture_fails_that_picture(tmp_path, guided_run, cap
                "--hint", "100,20=#2050a0"])
     assert rc == 1 and "hint 100,20=#2050a0 is outside the picture" in capsys.readouterr().out
     assert not (tmp_path / "out" / "a.png").exists()
+
+
+def test_the_shipped_guided_model_follows_its_hints():
+    """Real weights: a hinted colour shows up at the hint, different colours at different places."""
+    from tinta.inference import cached_model
+    from tinta.pretrained import EXAMPLES_DIR
+
+    c = cached_model("guided")
+    src = EXAMPLES_DIR / "chelsea.jpg"
+    auto = c(src)
+    colours = {(120, 150): (200, 40, 30), (330, 120): (40, 90, 210), (60, 260): (40, 170, 60)}
+    out = c(src, hints=[(x, y, rgb) for (x, y), rgb in colours.items()])
+    for (x, y), rgb in colours.items():
+        want = color.rgb_to_lab(torch.tensor(rgb).float().view(3, 1, 1) / 255)[1:, 0, 0].numpy()
+        got, before = ab_at(out, x, y), ab_at(auto, x, y)
+        assert np.linalg.norm(got - want) < 0.5 * np.linalg.norm(before - want), (x, y, got, before, want)

@@ -6,7 +6,11 @@ Inputs: ``x`` ``(B, 4, H, W)`` = L/100 and the point-hint planes (a/110, b/110, 
 "given" flag). The hint planes enter beside the grey stem through their own stride-2 convolution,
 so they reach every skip connection; the global hint is added to the stride-32 features through a
 linear layer. Both are zero-initialised: with no hints, and before it is trained, the model is
-exactly the U-Net it was initialised from (``--init-from`` a ``unet`` run).
+exactly the U-Net it was initialised from (``--init-from`` a ``unet`` run). Their inputs are scaled by
+``HINT_GAIN`` / ``GLOBAL_GAIN``: Adam moves each weight by about the learning rate per step whatever
+its gradient, so without a gain these new layers would need thousands of steps to reach the scale of
+the pretrained stem beside them (measured: after 500 steps at lr 3e-4 the hints changed PSNR by
+< 0.05 dB); the gains make them learn as fast as the trunk.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from tinta.hints import GLOBAL_DIM, HINT_CHANNELS
 from tinta.models import register
 from tinta.models.efficientnet_lite import EfficientNetLite0
 from tinta.models.lab import EffNetUNet
+
+
+HINT_GAIN, GLOBAL_GAIN = 10.0, 30.0
 
 
 class GuidedUNet(EffNetUNet):
@@ -33,10 +40,10 @@ class GuidedUNet(EffNetUNet):
             nn.init.zeros_(p)
 
     def features(self, x: torch.Tensor, g: torch.Tensor | None) -> list[torch.Tensor]:
-        feats = self.encoder.features(self.grey(x[:, :1]), stem_extra=self.hint_stem(x[:, 1:]))
+        feats = self.encoder.features(self.grey(x[:, :1]), stem_extra=self.hint_stem(HINT_GAIN * x[:, 1:]))
         if g is None:  # no global hint: zeros, as in training
             g = x.new_zeros(x.shape[0], GLOBAL_DIM)
-        feats[-1] = feats[-1] + self.global_fc(g)[:, :, None, None]  # (B, 320, H/32, W/32)
+        feats[-1] = feats[-1] + self.global_fc(GLOBAL_GAIN * g)[:, :, None, None]  # (B, 320, H/32, W/32)
         return feats  # strides 2, 4, 8, 16, 32
 
     def forward(self, x: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:  # x: (B, 4, H, W)
