@@ -214,3 +214,21 @@ def test_hints_steer_the_whole_clip_with_a_guided_model(clip_dir, tmp_path, caps
     assert main([*args[:-1], "100,20=#2050a0", "-o", str(tmp_path / "out2")]) == 1  # outside the 64x48 frames
     assert "hint 100,20=#2050a0 is outside the picture" in capsys.readouterr().out
     assert not list((tmp_path / "out2").iterdir())
+
+
+def test_display_rotation_of_a_phone_video_is_kept(photos, tmp_path):
+    src = tmp_path / "phone.mp4"
+    with av.open(str(src), "w") as out:
+        s = out.add_stream("libx264", rate=FPS)
+        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        if not hasattr(s, "set_display_rotation"):
+            pytest.skip("this PyAV cannot write a display rotation")
+        s.set_display_rotation(90)
+        for i, f in enumerate(clips.clip_frames(shots(photos, 3), W, H)):
+            frame = av.VideoFrame.from_ndarray(f, format="rgb24")
+            frame.pts = i
+            out.mux(s.encode(frame))
+        out.mux(s.encode())
+    assert io.probe(src).rotation == 90
+    r = tinta.colorize_video(src, tmp_path / "out.mp4", render_size=32)
+    assert io.probe(r.path).rotation == 90 and io.probe(r.path).frames == 6

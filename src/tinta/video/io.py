@@ -53,6 +53,7 @@ class VideoInfo:
     pts: list[int]  # presentation time of every frame, sorted, in time_base units
     audio: int  # audio streams (copied to the output)
     codec: str  # the video codec's name
+    rotation: int = 0  # display rotation, degrees counter-clockwise (phone videos), kept in the output
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -61,8 +62,8 @@ class VideoInfo:
 
     @property
     def duration(self) -> float:
-        """Seconds from the first frame to the end of the last."""
-        return float(len(self.pts) / self.rate) if self.pts else 0.0
+        """Seconds from the first frame to the end of the last (shown for one frame at the average rate)."""
+        return float((self.pts[-1] - self.pts[0]) * self.time_base + 1 / self.rate) if self.pts else 0.0
 
 
 def _open(path: Path):
@@ -108,7 +109,27 @@ def probe(path: str | Path) -> VideoInfo:
         info = VideoInfo(path, vs.codec_context.width, vs.codec_context.height, Fraction(rate), Fraction(vs.time_base),
                          sorted(pts), len(c.streams.audio), vs.codec_context.name)
         _check_whole(info, vs.frames, c, ends, vs.codec_context.has_b_frames)
+    info.rotation = _rotation(path)
     return info
+
+
+def _rotation(path: Path) -> int:
+    """The first frame's display rotation (0 when it cannot be decoded: reading reports that)."""
+    av = require_av()
+    try:
+        with _open(path) as c:
+            for frame in c.decode(video=0):
+                return int(getattr(frame, "rotation", 0) or 0)
+    except av.FFmpegError:
+        pass
+    return 0
+
+
+def _set_rotation(stream, info: VideoInfo) -> None:
+    if info.rotation and hasattr(stream, "set_display_rotation"):  # recent PyAV only
+        stream.set_display_rotation(info.rotation)
+    elif info.rotation:
+        info.notes.append(f"{info.path}: its display rotation ({info.rotation} degrees) is not kept (PyAV too old)")
 
 
 def _check_whole(info: VideoInfo, declared: int, c, ends: dict[int, float], reorder: int) -> None:
@@ -241,6 +262,8 @@ class Writer:
         s.options = dict(options)
         if parts:
             s.codec_context.max_b_frames = 0
+        else:
+            _set_rotation(s, info)
         if codec == "mpeg4":
             s.codec_context.qscale, s.options = True, {}
             s.codec_context.global_quality = 3 * 118  # FF_QP2LAMBDA * q
@@ -291,6 +314,7 @@ def join(parts: list[Path], src: VideoInfo, dst: Path, container: str) -> list[s
         video = out.add_stream_from_template(first.streams.video[0])
         video.time_base = output_time_base(container, src)
         video.codec_context.framerate = src.rate  # a decoder reports 1 / time base here
+        _set_rotation(video, src)
         audio = AudioCopy(out, source.streams.audio)
         frames = (item for part in parts for item in _packets(part, "video"))
         for _, p in heapq.merge(frames, _packets(src.path, "audio"), key=lambda x: x[0]):
