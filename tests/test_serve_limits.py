@@ -83,10 +83,18 @@ def test_a_bogus_huge_length_is_refused_at_once(server):
     assert status == 413 and "at most 50,000" in err["error"]
 
 
+def test_a_bogus_huge_length_without_expect_is_refused_at_once(server):
+    with _connect(server) as s:
+        s.sendall(_head("POST", "/colorize", {"Content-Length": 10**12}))
+        t0 = time.monotonic()
+        status, err = _status_and_json(_read_all(s))
+    assert status == 413 and time.monotonic() - t0 < 1
+
+
 def test_a_chunked_body_over_the_cap_is_refused(server):
     with _connect(server) as s:
         s.sendall(_head("POST", "/colorize", {"Transfer-Encoding": "chunked"}))
-        for _ in range(8):
+        for _ in range(7):  # 57,344 bytes: the 7th chunk crosses the cap, and nothing is left unread (no RST)
             s.sendall(b"2000\r\n" + b"x" * 0x2000 + b"\r\n")
         status, err = _status_and_json(_read_all(s))
     assert status == 413 and "over" in err["error"]

@@ -69,6 +69,10 @@ class BodyLimit:
         refusal = self._refusal(scope)
         if refusal is not None:
             refusal.headers["Connection"] = "close"
+            headers = dict(scope["headers"])
+            length = int(headers.get(b"content-length", b"0") or 0)
+            if refusal.status_code == 413 and b"expect" not in headers and length <= DRAIN_BYTES:
+                await drain(receive, length, self.limits.body_timeout)  # the body is on its way
             return await refusal(scope, receive, send)
         cap, seen, timeout = self._cap(scope), 0, self.limits.body_timeout
 
@@ -82,10 +86,30 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > cap:
+                    if message.get("more_body"):
+                        await drain(receive, DRAIN_BYTES, timeout)
                     raise HTTPException(413, too_large(seen, cap, more=True), {"Connection": "close"})
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+DRAIN_BYTES = 1 << 26  # a refused body up to this size is read and dropped before the answer
+
+
+async def drain(receive, length: int, timeout: float) -> None:
+    """Read and drop a refused body (up to ``DRAIN_BYTES``), so that closing the connection
+    after the answer does not reset it (a reset can make the client lose the answer). Larger or
+    stalled bodies are not waited for."""
+    left = min(length, DRAIN_BYTES)
+    with anyio.move_on_after(min(timeout, 5.0)):
+        while left > 0:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            left -= len(message.get("body", b""))
+            if not message.get("more_body"):
+                return
 
 
 def too_large(size: int, cap: int, more: bool = False) -> str:
