@@ -232,3 +232,11 @@ def test_display_rotation_of_a_phone_video_is_kept(photos, tmp_path):
     assert io.probe(src).rotation == 90
     r = tinta.colorize_video(src, tmp_path / "out.mp4", render_size=32)
     assert io.probe(r.path).rotation == 90 and io.probe(r.path).frames == 6
+
+
+@pytest.mark.parametrize("suffix", ["mp4", "avi"])
+def test_odd_frame_sizes_are_kept(photos, tmp_path, suffix):
+    frames = [f[:47, :63].copy() for f in clips.clip_frames(shots(photos, 3), W, H)]
+    src = clips.write_clip(tmp_path / f"odd.{suffix}", frames, FPS)
+    out = tinta.colorize_video(src, tmp_path / "out", render_size=32).path
+    assert (io.probe(out).width, io.probe(out).height, io.probe(out).frames) == (63, 47, 6)

@@ -74,9 +74,9 @@ def write_clip(path: str | Path, frames: Iterable[np.ndarray], fps: int = 12, au
         for rgb in frames:
             if n == 0:
                 v.height, v.width = rgb.shape[:2]
-                v.pix_fmt = "yuv420p"
+                v.pix_fmt = "yuv444p" if codec == "libx264" and (v.width % 2 or v.height % 2) else "yuv420p"
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-            frame = frame.reformat(format="gray").reformat(format="yuv420p") if grey else frame
+            frame = frame.reformat(format="gray").reformat(format=v.pix_fmt) if grey else frame
             frame.pts = n
             out.mux(v.encode(frame))
             n += 1
