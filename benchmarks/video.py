@@ -14,7 +14,9 @@ with cut detection switched off (to show what the reset at the cut is for). Then
 - the cut: chroma distance between the stabilised and the per-frame output on the first frame after
   the cut (0 up to codec noise: nothing carried over), with and without cut detection;
 - speed: frames per second end to end (decode, colourize, stabilise, encode; the model loaded and warm)
-  at 640x480 and 1280x720 with 2 torch threads.
+  at 640x480 and 1280x720 with 2 torch threads;
+- memory: peak RSS of a fresh process colourizing a 1280x720 clip of 48 and of 192 frames (frames
+  stream through, so it does not grow with the length).
 
     python benchmarks/video.py [--source imagenette|photos-mix] [--clips 8] [--threads 2]
                                [--strip docs/img/video-strip.jpg]
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import platform
 import subprocess
+import sys
 import tarfile
 import tempfile
 from io import BytesIO
@@ -118,31 +121,45 @@ def speed(args, tmp: Path, size: tuple[int, int], stabilize: bool) -> float:
     return r.fps
 
 
-def strip(first: dict, path: Path, cols: int = 6) -> None:
-    """Rows: the grey the model sees, per frame, stabilised, ground truth; columns: frames around the cut."""
+def peak_rss_mb(args, tmp: Path, frames: int, size: tuple[int, int] = (1280, 720)) -> float:
+    """Peak RSS (MB) of a fresh process colourizing a clip of ``frames`` frames: flat in the length."""
+    path = tmp / f"rss-{frames}.mp4"
+    photo = val_photos(args.source, 1)[0]
+    clips.write_clip(path, clips.clip_frames([clips.Shot(photo, frames)], *size), fps=24)
+    code = (f"import resource, torch, tinta; torch.set_num_threads({args.threads}); "
+            f"tinta.colorize_video({str(path)!r}, {str(tmp / 'rss-out.mp4')!r}, model={args.model!r}); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(r.stdout.strip().splitlines()[-1]) / 1024
+
+
+def strip(first: dict, path: Path, cols: int = 7, scale: float = 0.69) -> None:
+    """Rows: the grey the model sees, per frame, stabilised, ground truth; columns: consecutive frames up
+    to the cut and the two after it; thumbnails at ``scale``."""
+    from PIL import ImageDraw
+
     from tinta import color
 
     cut = first["cuts"][0]
-    picks = [cut - 9, cut - 6, cut - 3, cut - 1, cut, cut + 3][:cols]
+    picks = list(range(cut - cols + 2, cut + 2))
     gt = first["ground truth"]
     grey = [color.rgb_to_uint8(color.lightness_to_grey(torch.from_numpy(measure.lab(gt[t])[0])[None]))[0].numpy()
             for t in picks]
     rows = [("grey input", [np.repeat(g[..., None], 3, -1) for g in grey])]
     rows += [(k, [first[k][t] for t in picks]) for k in ("per frame", "stabilised", "ground truth")]
-    h, w = gt[0].shape[:2]
-    label_w = 96
-    canvas = Image.new("RGB", (label_w + cols * (w + 4), len(rows) * (h + 4) + 18), "white")
-    from PIL import ImageDraw
-
+    h, w = (round(x * scale) for x in gt[0].shape[:2])
+    label_w = 84
+    canvas = Image.new("RGB", (label_w + cols * (w + 3), len(rows) * (h + 3) + 16), "white")
     draw = ImageDraw.Draw(canvas)
     for j, t in enumerate(picks):
-        draw.text((label_w + j * (w + 4) + 4, 2), f"frame {t}" + (" (cut)" if t == cut else ""), fill="black")
+        draw.text((label_w + j * (w + 3) + 2, 2), f"frame {t}" + (" (cut)" if t == cut else ""), fill="black")
     for i, (name, frames) in enumerate(rows):
-        draw.text((4, 18 + i * (h + 4) + h // 2 - 6), name, fill="black")
+        draw.text((4, 16 + i * (h + 3) + h // 2 - 6), name, fill="black")
         for j, f in enumerate(frames):
-            canvas.paste(Image.fromarray(f), (label_w + j * (w + 4), 18 + i * (h + 4)))
+            thumb = Image.fromarray(f).resize((w, h), Image.Resampling.LANCZOS)
+            canvas.paste(thumb, (label_w + j * (w + 3), 16 + i * (h + 3)))
     path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path, quality=85)
+    canvas.save(path, quality=72)  # under 200 KB
 
 
 def machine() -> str:
@@ -170,11 +187,13 @@ def report_quality(means: dict, args) -> None:
     print(f"PSNR stabilised - per frame {gain:+.2f} dB (goal >= -0.2: {'met' if gain >= -0.2 else 'not met'})")
 
 
-def report_speed(fps: dict) -> None:
+def report_speed(fps: dict, rss: dict) -> None:
     for (size, stab), v in fps.items():
         print(f"speed {size[0]}x{size[1]} {'stabilised' if stab else 'per frame':10}: {v:6.1f} frames/s end to end")
     v = fps[((640, 480), True)]
     print(f"goal >= 10 frames/s at 640x480: {'met' if v >= 10 else 'not met'}")
+    for n, mb in rss.items():
+        print(f"peak RSS, 1280x720 clip of {n} frames (a fresh process, model load included): {mb:.0f} MB")
 
 
 def main() -> None:
@@ -197,7 +216,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     cached_model(args.model)
-    means, fps = {}, {}
+    means, fps, rss = {}, {}, {}
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         if not args.no_quality:
@@ -209,10 +228,11 @@ def main() -> None:
                 speed(args, tmp, size, True)  # warm-up (oneDNN kernels for this size)
                 for stab in (False, True):
                     fps[(size, stab)] = speed(args, tmp, size, stab)
+            rss = {n: peak_rss_mb(args, tmp, n) for n in (48, 4 * 48)}
     if means:
         report_quality(means, args)
     if fps:
-        report_speed(fps)
+        report_speed(fps, rss)
     print(machine())
 
 
