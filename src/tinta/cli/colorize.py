@@ -21,7 +21,7 @@ VIDEO_FORMATS = ("mp4", "mkv", "mov", "avi", "webm", "m4v")  # tinta.video.CONTA
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.description = ("Colourize grey (or faded) photos. Colour inputs are re-colourized from their own "
                      "lightness. Alpha, ICC profile and EXIF orientation are kept.")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (recursive) or globs")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, folders (recursive) or globs")
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--model", default="default", help="shipped weights name (see `tinta models`) or a run folder")
     p.add_argument("--checkpoint", default=None, help="a run folder to use instead of --model")
