@@ -275,7 +275,8 @@ class Writer:
         frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
         if self.time_base != self.info.time_base:
             pts = round(pts * self.info.time_base / self.time_base)
-            pts = pts if self.last_pts is None else max(pts, self.last_pts + 1)
+        if self.last_pts is not None:  # a damaged file's repeated timestamp would stop the encoder
+            pts = max(pts, self.last_pts + 1)
         frame.pts, frame.time_base, self.last_pts = pts, self.time_base, pts
         for p in self.video.encode(frame):
             self.out.mux(p)

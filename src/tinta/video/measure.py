@@ -1,10 +1,13 @@
 """Measuring flicker: how much a clip's colour changes from one frame to the next once the motion
 is taken out. For every pair of consecutive frames within a shot, the previous frame's a,b are
 warped onto the current one by the optical flow of the ground truth's lightness (OpenCV DIS,
-preset MEDIUM, at full size), and flicker is the mean chroma distance ``||ab_t - warp(ab_t-1)||``
-(Lab units) over the pixels the motion explains (source inside the frame, warped L within
-``L_TOLERANCE`` of the frame's own). The ground truth's own flicker is the floor: codec noise and
-resampling, not colour that changes. Holds small clips in memory (tests, benchmarks).
+preset MEDIUM, at full size); the change ``ab_t - warp(ab_t-1)`` is averaged over cells of
+``CELL`` x ``CELL`` pixels, and flicker is the mean length of that change (Lab chroma units) over the
+cells, taking only pixels the motion explains (source inside the frame, warped L within ``L_TOLERANCE``
+of the frame's own). Averaging over a cell keeps what the eye sees as flicker (a region changing
+colour) and drops what warping a fine texture by a flow that is a fraction of a pixel off adds at
+every pixel. The ground truth's own flicker is the floor (codec noise, resampling). Holds small clips
+in memory (tests, benchmarks).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from tinta.video.io import require_av
 from tinta.video.stabilize import require_cv2, warp
 
 L_TOLERANCE = 3.0  # L units: pixels whose warped lightness is further off are not compared
+CELL = 8  # flicker is measured on the mean change over CELL x CELL pixel cells
 
 
 def decode(path: str | Path) -> list[np.ndarray]:
@@ -60,15 +64,22 @@ def motion(L: list[np.ndarray], cuts: list[int] | set[int] = ()) -> list[Motion]
     return out
 
 
-def flicker(ab: list[np.ndarray], moves: list[Motion]) -> float:
-    """Mean over frame pairs of the mean ``||ab_t - warp(ab_t-1)||`` over valid pixels (a,b ``(H, W, 2)``)."""
+def flicker(ab: list[np.ndarray], moves: list[Motion], cell: int = CELL) -> float:
+    """Mean over frame pairs of the mean chroma change ``||mean over a cell of (ab_t - warp(ab_t-1))||`` over
+    ``cell`` x ``cell`` pixel cells (valid pixels only; cells at least half valid); a,b ``(H, W, 2)``.
+    ``cell=1``: per pixel, where resampling a fine texture counts as change too."""
+    cv2 = require_cv2()
     per_pair = []
     for m in moves:
-        if not m.valid.any():
-            continue
         prev, _ = warp(ab[m.t - 1], m.flow)
-        d = np.sqrt(((ab[m.t] - prev) ** 2).sum(-1))
-        per_pair.append(float(d[m.valid].mean()))
+        v = m.valid.astype(np.float32)
+        d = (ab[m.t] - prev) * v[..., None]
+        if cell > 1:
+            size = (max(1, d.shape[1] // cell), max(1, d.shape[0] // cell))
+            d, v = (cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in (d, v))
+        keep = v >= 0.5
+        if keep.any():
+            per_pair.append(float(np.sqrt(((d[keep] / v[keep][:, None]) ** 2).sum(-1)).mean()))
     return float(np.mean(per_pair)) if per_pair else 0.0
 
 

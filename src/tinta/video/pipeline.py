@@ -129,9 +129,10 @@ def _progress(total: int, name: str, enabled: bool):
 
 def _stream(info: io.VideoInfo, frames: FrameColorizer, writer: io.Writer, span: tuple[int, int], preroll: int,
             bar) -> int:
-    """Frames ``span`` of the clip through ``frames`` into ``writer`` (audio too when whole); -> frames written."""
+    """Frames ``span`` of the clip through ``frames`` into ``writer`` (and the audio when the writer takes
+    it: a whole clip); -> frames written."""
     first, stop = span
-    whole = span == (0, info.frames)
+    whole = bool(writer.audio.streams)
     chunk: list[tuple[int, int, np.ndarray]] = []
     written = 0
 
