@@ -240,3 +240,23 @@ def test_odd_frame_sizes_are_kept(photos, tmp_path, suffix):
     src = clips.write_clip(tmp_path / f"odd.{suffix}", frames, FPS)
     out = tinta.colorize_video(src, tmp_path / "out", render_size=32).path
     assert (io.probe(out).width, io.probe(out).height, io.probe(out).frames) == (63, 47, 6)
+
+
+def test_a_folder_of_photos_and_a_clip_in_two_shards(clip_dir, photos, tiny, tmp_path, capsys):
+    """Pictures are shared out between the shards, every shard takes its frames of every clip;
+    --skip-existing leaves a finished clip alone."""
+    from PIL import Image
+
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(2):
+        Image.fromarray(photos[i][:40, :56]).save(d / f"p{i}.png")
+    (d / "clip.mov").write_bytes((clip_dir / "clip.mov").read_bytes())
+    args = ["colorize", str(d), "-o", str(tmp_path / "out"), "--checkpoint", str(tiny), "--format", "mkv"]
+    assert main([*args, "--shard", "0/2"]) == 0 and main([*args, "--shard", "1/2"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith("tinta-summary")) == \
+        ["clip.mkv", "p0.png", "p1.png"]
+    assert "all 2 shards finished: 3 done, 0 failed" in capsys.readouterr().out
+    assert io.probe(tmp_path / "out" / "clip.mkv").frames == 8
+    assert main([*args, "--skip-existing"]) == 0
+    assert "skipped 3 already there" in capsys.readouterr().out
