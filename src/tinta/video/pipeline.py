@@ -72,11 +72,11 @@ def lightness(rgb: np.ndarray) -> np.ndarray:
 
 
 def to_rgb8(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
-    """L ``(H, W)`` and a,b ``(H, W, 2)`` float32 -> sRGB ``(H, W, 3)`` uint8 (clipped, rounded)."""
+    """L ``(H, W)`` and a,b ``(2, H, W)`` float32 -> sRGB ``(H, W, 3)`` uint8 (clipped, rounded)."""
     cv2 = require_cv2()
-    rgb = cv2.cvtColor(np.dstack([L, ab]), cv2.COLOR_Lab2RGB)
+    rgb = cv2.cvtColor(cv2.merge([L, ab[0], ab[1]]), cv2.COLOR_Lab2RGB)
     np.clip(rgb, 0.0, 1.0, out=rgb)
-    return (rgb * 255.0 + 0.5).astype(np.uint8)
+    return cv2.convertScaleAbs(rgb, alpha=255.0)  # rounds and saturates (all values are >= 0 here)
 
 
 class FrameColorizer:
@@ -116,7 +116,7 @@ class FrameColorizer:
             ab = ab_small[i]
             if self.stabilizer is not None:
                 ab, _ = self.stabilizer(L_render[i], ab)
-            up = cv2.resize(np.ascontiguousarray(ab.transpose(1, 2, 0)), (W, H), interpolation=cv2.INTER_LINEAR)
+            up = [cv2.resize(np.ascontiguousarray(c), (W, H), interpolation=cv2.INTER_LINEAR) for c in ab]
             out.append(to_rgb8(L[i], up))
         return out
 
