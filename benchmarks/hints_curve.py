@@ -1,8 +1,10 @@
 """Colour fidelity against the number of point hints (0, 1, 2, 5, 10, 20, 50, 100), with the
 automatic ``default`` beside it, on Imagenette val and photos-mix val.
 
-Hints are read from the ground truth with a fixed seed per image and count: uniform positions,
-each the mean colour of the square a hint covers at the model's render size
+Rows ``N`` are what ``tinta colorize --hint`` gives (the model reads the hints, then their colours are
+propagated along lightness: :func:`tinta.hints.propagate_hints`); rows ``N, model only`` leave out the
+propagation (the network's own use of the hints). Hints are read from the ground truth with a fixed
+seed per image and count: uniform positions, each the mean colour of the square a hint covers at the model's render size
 (:func:`tinta.hints.sample_hints`), given through the public path (``Colorizer.predict_small``
 with a :class:`tinta.inference.Guide`) exactly as ``tinta colorize --hint`` gives them. Metrics are
 means over images on 8-bit sRGB (PSNR; CF gap = mean |colourfulness(result) - colourfulness(truth)|).
@@ -44,7 +46,7 @@ def score(small: torch.Tensor, L: torch.Tensor, gt8: torch.Tensor) -> tuple[floa
 @torch.no_grad()
 def curve(guided, default, data, counts) -> dict:
     """Mean PSNR and CF gap per hint count (and for ``default``) over ``data``."""
-    sums = {k: [0.0, 0.0] for k in ["default", *map(str, counts)]}
+    sums = {k: [0.0, 0.0] for k in ["default", *map(str, counts), *(f"{n}, model only" for n in counts if n)]}
     for i in range(len(data)):
         raw = data.get(torch.tensor([i]))
         lab = batch_to_lab(raw, data.colorspace)
@@ -54,10 +56,11 @@ def curve(guided, default, data, counts) -> dict:
         scale = min(L.shape[-2:]) / (guided.render_size or min(L.shape[-2:]))
         patch = max(1, round(HINT_PATCH * scale))
         for n in counts:
-            gen = torch.Generator().manual_seed(i * 1000 + n)
-            guide = Guide(sample_hints(gt8[0], n, gen, patch))
-            s = score(guided.predict_small(L, guide=guide), L, gt8)
-            sums[str(n)] = [a + b for a, b in zip(sums[str(n)], s)]
+            hints = sample_hints(gt8[0], n, torch.Generator().manual_seed(i * 1000 + n), patch)
+            for key, propagate in ((str(n), True), (f"{n}, model only", False)):
+                if key in sums:
+                    s = score(guided.predict_small(L, guide=Guide(hints, propagate=propagate)), L, gt8)
+                    sums[key] = [a + b for a, b in zip(sums[key], s)]
     return {k: {"psnr": v[0] / len(data), "cf_gap": v[1] / len(data)} for k, v in sums.items()}
 
 
@@ -85,7 +88,7 @@ def plot(results: dict, counts, path: Path) -> None:
 def table(results: dict, counts) -> str:
     lines = ["| hints | " + " | ".join(f"{s} PSNR | {s} CF gap" for s in results) + " |",
              "|---" * (1 + 2 * len(results)) + "|"]
-    for key in ["default", *map(str, counts)]:
+    for key in ["default", *map(str, counts), *(f"{n}, model only" for n in counts if n)]:
         label = "`default`, automatic" if key == "default" else key
         cells = [f"{r[key]['psnr']:.2f} | {r[key]['cf_gap']:.1f}" for r in results.values()]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")

@@ -199,3 +199,15 @@ def test_the_shipped_guided_model_follows_its_hints():
         want = color.rgb_to_lab(torch.tensor(rgb).float().view(3, 1, 1) / 255)[1:, 0, 0].numpy()
         got, before = ab_at(out, x, y), ab_at(auto, x, y)
         assert np.linalg.norm(got - want) < 0.5 * np.linalg.norm(before - want), (x, y, got, before, want)
+
+
+def test_propagation_moves_colour_near_the_hint_and_along_lightness_only():
+    ab = torch.zeros(1, 2, 40, 40)
+    L = torch.full((1, 1, 40, 40), 30.0)
+    L[..., 20:] = 90.0  # a bright right half: another object
+    hint = Hint(5, 20, RED)
+    out = hints.propagate_hints(ab, L, [hint], (40, 40))
+    assert np.allclose(out[0, :, 20, 5].numpy(), RED_AB, rtol=0.02)  # the hint's colour at the hint (prior: 1%)
+    assert out[0, :, 20, 12].norm() > 0.5 * np.linalg.norm(RED_AB)  # near it, same lightness: most of it
+    assert out[0, :, 20, 25:].abs().max() < 1.0  # across the lightness edge: hardly any
+    assert torch.equal(hints.propagate_hints(ab, L, [], (40, 40)), ab)

@@ -36,6 +36,10 @@ GLOBAL_FRACTION = 0.2  # share of training pictures given their own ab histogram
 GLOBAL_GRID, GLOBAL_RANGE = 16, 96.0
 GLOBAL_DIM = GLOBAL_GRID * GLOBAL_GRID + 1  # histogram cells + "given" flag
 HINT_CHANNELS = 3  # a/110, b/110, mask
+# hint propagation (set by scripts/tune_hint_propagation.py on Imagenette *train* pictures)
+PROP_SIGMA_XY = 0.1  # spatial reach, as a share of the short side
+PROP_SIGMA_L = 10.0  # lightness difference (L units) across which a hint still reaches
+PROP_PRIOR = 0.01  # weight of the model's own colour against the hints' (normalised convolution)
 
 RGB = tuple[int, int, int]
 _HEX = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
@@ -161,6 +165,36 @@ def hint_planes(hints: list[Hint], size: tuple[int, int], render: tuple[int, int
         planes[0, :2, ys, xs] = ab[:, None, None]
         planes[0, 2, ys, xs] = 1.0
     return planes
+
+
+def hint_cells(hints: list[Hint], size: tuple[int, int], grid: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The grid cells ``(ys, xs)`` (each ``(N,)``) of hints on a picture of ``size`` (H, W) for a ``grid`` (h, w)."""
+    (H, W), (h, w) = size, grid
+    ys = torch.tensor([min(int(hn.y * h / H), h - 1) for hn in hints], dtype=torch.long)
+    xs = torch.tensor([min(int(hn.x * w / W), w - 1) for hn in hints], dtype=torch.long)
+    return ys, xs
+
+
+def propagate_hints(ab: torch.Tensor, L: torch.Tensor, hints: list[Hint], size: tuple[int, int],
+                    sigma_xy: float = PROP_SIGMA_XY, sigma_l: float = PROP_SIGMA_L,
+                    prior: float = PROP_PRIOR) -> torch.Tensor:
+    """Predicted a,b ``(1, 2, h, w)`` (Lab units) corrected towards the point hints: each hint's residual
+    (its a,b minus the prediction there) spreads to pixels near it in place and lightness (L ``(1, 1, h, w)``
+    in [0, 100] on the same grid), a normalised convolution in which the prediction weighs ``prior``
+    (Levin et al. 2004 in spirit, in closed form). Far from every hint the prediction is unchanged."""
+    if not hints:
+        return ab
+    h, w = ab.shape[-2:]
+    ys, xs = hint_cells(hints, size, (h, w))
+    resid = hint_ab(hints).to(ab) - ab[0, :, ys, xs].T  # (N, 2)
+    gy = torch.arange(h, dtype=ab.dtype, device=ab.device)[None, :, None]
+    gx = torch.arange(w, dtype=ab.dtype, device=ab.device)[None, None, :]
+    s2 = 2 * (sigma_xy * min(h, w)) ** 2
+    d = ((gy - ys[:, None, None].to(ab)) ** 2 + (gx - xs[:, None, None].to(ab)) ** 2) / s2  # (N, h, w)
+    d = d + (L[0, 0][None] - L[0, 0, ys, xs][:, None, None]) ** 2 / (2 * sigma_l**2)
+    wgt = torch.exp(-d)  # (N, h, w)
+    corr = torch.einsum("nhw,nc->chw", wgt, resid) / (wgt.sum(0) + prior)  # (2, h, w)
+    return ab + corr[None]
 
 
 def train_hint_counts(batch: int, gen: torch.Generator) -> torch.Tensor:

@@ -27,7 +27,17 @@ import torch.nn.functional as F
 from tinta import color
 from tinta.errors import TintaError
 from tinta.heads import Decoding, Head, check_saturation
-from tinta.hints import Hint, ab_histogram, as_hints, check_hints, hint_planes, palette_ab, rgb8_ab, transfer_ab_stats
+from tinta.hints import (
+    Hint,
+    ab_histogram,
+    as_hints,
+    check_hints,
+    hint_planes,
+    palette_ab,
+    propagate_hints,
+    rgb8_ab,
+    transfer_ab_stats,
+)
 from tinta.imageio import STRIP_ROWS, read_picture, read_rgb, to_pil
 from tinta.pretrained import load_pretrained, registry
 from tinta.runs import load_run
@@ -76,19 +86,29 @@ class Guide:
     """What the user says about the colours: point hints, and a reference photo's or palette's colours
     (as a,b samples ``ref_ab`` ``(1, 2, h, w)``). A hint-taking model reads the global colours as a
     learned histogram input (``learned_global``); for other models they are applied by moving the
-    result's a,b statistics onto them (:func:`tinta.hints.transfer_ab_stats`)."""
+    result's a,b statistics onto them (:func:`tinta.hints.transfer_ab_stats`). With ``propagate``, the
+    point hints' residuals are also spread along lightness onto the model's a,b
+    (:func:`tinta.hints.propagate_hints`), so each hint's colour lands where it was put."""
 
     hints: list[Hint] = field(default_factory=list)
     ref_ab: torch.Tensor | None = None
     learned_global: bool = False
+    propagate: bool = True
 
     def global_hint(self) -> torch.Tensor | None:
         return None if self.ref_ab is None else ab_histogram(self.ref_ab)
 
-    def transfer(self, pred: torch.Tensor) -> torch.Tensor:
-        if self.ref_ab is None or self.learned_global or pred.shape[1] != 2:
+    def apply(self, pred: torch.Tensor, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """The head's a,b ``(B, 2, h, w)`` after the training-free steps: statistics transfer (when the
+        model did not read the global colours) and hint propagation, with L/100 ``x`` (render size)."""
+        if pred.shape[1] != 2:
             return pred
-        return transfer_ab_stats(pred, self.ref_ab)
+        if self.ref_ab is not None and not self.learned_global:
+            pred = transfer_ab_stats(pred, self.ref_ab)
+        if self.hints and self.propagate:
+            L = F.interpolate(x[:, :1], size=pred.shape[-2:], mode="area") * color.L_SCALE
+            pred = torch.cat([propagate_hints(p[None], lum[None], self.hints, size) for p, lum in zip(pred, L)])
+        return pred
 
 
 def reference_ab(reference=None, palette=None) -> torch.Tensor | None:
@@ -133,7 +153,7 @@ def predict_from_input(model, head: Head, x: torch.Tensor, size: tuple[int, int]
     """:func:`predict_ab` from the render-size input ``x`` (:func:`render_input`) of a picture of ``size``."""
     guide = guide or Guide()
     pred = head.predict(model_output(model, x, size, guide), decoding or head.main, saturation)
-    return guide.transfer(pred)
+    return guide.apply(pred, x, size)
 
 
 def model_output(model, x: torch.Tensor, size: tuple[int, int], guide: Guide | None = None) -> torch.Tensor:
