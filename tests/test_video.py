@@ -4,6 +4,7 @@ timestamps and audio packets kept; shards joined; the stabiliser steadies colour
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -260,3 +261,20 @@ def test_a_folder_of_photos_and_a_clip_in_two_shards(clip_dir, photos, tiny, tmp
     assert io.probe(tmp_path / "out" / "clip.mkv").frames == 8
     assert main([*args, "--skip-existing"]) == 0
     assert "skipped 3 already there" in capsys.readouterr().out
+
+
+def test_variable_frame_rate_timestamps_are_kept(photos, tmp_path):
+    src = tmp_path / "vfr.mkv"
+    pts = [0, 40, 80, 200, 240, 400, 440, 480]  # ms: frames held for different times
+    with av.open(str(src), "w") as out:
+        s = out.add_stream("libx264", rate=25)
+        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        s.codec_context.time_base = Fraction(1, 1000)
+        for t, f in zip(pts, clips.clip_frames(shots(photos, 4), W, H)):
+            frame = av.VideoFrame.from_ndarray(f, format="rgb24")
+            frame.pts, frame.time_base = t, Fraction(1, 1000)
+            out.mux(s.encode(frame))
+        out.mux(s.encode())
+    assert io.probe(src).pts == pts
+    out = tinta.colorize_video(src, tmp_path / "out", render_size=32).path
+    assert io.probe(out).pts == pts
