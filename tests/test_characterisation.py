@@ -43,7 +43,7 @@ from PIL import Image
 from helpers import tiny_image_folder
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
-MODELS = ("default", "vivid", "cifar-horse")
+MODELS = ("default", "vivid", "cifar-horse", "guided")
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")  # src/tinta/assets/examples/*.jpg
 SHORT_SIDE = 96
 # at short side 96 the default/vivid models render at 112 px, larger than the picture, so their
