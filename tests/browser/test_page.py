@@ -1,6 +1,6 @@
 """The page in headless chromium: upload -> result, latest request wins (defect 1), errors clear
 the result (2), keyboard only (3), batch + zip, the before/after slider, paste / drop / examples,
-colour hints, and a phone's one-column layout."""
+colour hints, a reference photo (+ its eyedropper) or a palette, and a phone's one-column layout."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import io
 import json
 import zipfile
 
+import numpy as np
 import pytest
 
+from browser.conftest import png_bytes
 from browser.server import request, running
 from tinta.pretrained import registry
 
@@ -178,6 +180,44 @@ def test_colour_hints(page, site):
     page.keyboard.press("Delete")
     page.wait_for_function("() => document.querySelectorAll('.hint').length === 0")
     _until(page, lambda: taker.seen[-1] == [])
+
+
+def _rendered(page, sent: list, count: int) -> list:
+    """Once the page has sent `count` requests and shows the last answer: its centre pixel."""
+    _until(page, lambda: len(sent) >= count)
+    page.wait_for_function("() => !document.querySelector('#stage').classList.contains('busy')"
+                           " && document.querySelector('#after').complete", timeout=20000)
+    return page.evaluate(PIXEL_JS, ["#after", 0.5, 0.5])
+
+
+def test_reference_photo_is_sent_and_its_thumbnail_is_an_eyedropper(page, site):
+    """A solid green reference turns the result green; its thumbnail picks the hint colour; removing it
+    gives the plain result back. (Chromium hides multipart file bodies from Playwright: judged by pixels.)"""
+    sent = []
+    page.on("request", lambda r: sent.append(r) if r.url.endswith("/colorize") else None)
+    page.select_option("#model", "guided-test")
+    page.set_input_files("#file", str(site["files"] / "other.png"))
+    plain = _rendered(page, sent, 1)
+    solid = png_bytes(np.full((30, 40, 3), (48, 160, 80), np.uint8))
+    page.set_input_files("#reference", files=[{"name": "ref.png", "mimeType": "image/png", "buffer": solid}])
+    guided = _rendered(page, sent, 2)
+    assert guided != plain and guided[1] > guided[0] and guided[1] > guided[2], (plain, guided)
+    assert "done in" in page.inner_text("#status") and page.is_disabled("#palette")
+    page.click("#reference-thumb")  # the eyedropper
+    assert page.input_value("#hint-color") == "#30a050"
+    page.click("#reference-remove")
+    assert _rendered(page, sent, 3) == plain
+    assert page.is_hidden("#reference-thumb") and page.is_enabled("#palette")
+
+
+def test_a_bad_palette_shows_the_error_and_clears_the_result(page, site):
+    page.set_input_files("#file", str(site["files"] / "small.png"))
+    _wait_done(page, "small-colour.png")
+    page.fill("#palette", "#c03020,#zz0000")
+    page.press("#palette", "Enter")
+    page.wait_for_selector("#status.err")
+    assert "'#zz0000' is not a colour" in page.inner_text("#status")
+    assert page.is_hidden("#download") and page.is_hidden("#after") and page.is_disabled("#reference")
 
 
 def _hint_round_trip(page, model: str, photo: str, done: str):

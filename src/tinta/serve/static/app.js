@@ -3,6 +3,7 @@
 // older (AbortController) and a late answer is dropped; an error clears the result.
 import { Batch } from "./batch.js";
 import { Compare } from "./compare.js";
+import { Guide } from "./guide.js";
 import { Hints } from "./hints.js";
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +13,9 @@ const state = { items: [], viewed: null, gen: 0, models: {}, queue: [], active: 
 const compare = new Compare($("stage"), $("split"));
 const hints = new Hints({ stage: $("stage"), layer: $("hint-layer"), image: $("before"), color: $("hint-color"),
                           onChange: (item) => rerender(item) });
+const guide = new Guide({ file: $("reference"), thumb: $("reference-thumb"), box: $("reference-box"),
+                          remove: $("reference-remove"), form: $("palette-form"), text: $("palette"),
+                          onChange: () => rerenderAll(), onPick: (color) => pickColor(color) });
 const batch = new Batch({ section: $("batch"), list: $("batch-list"), zip: $("zip"), onView: (item) => view(item) });
 
 function say(text, isError = false) {
@@ -27,6 +31,7 @@ function fields(item) {
   if ($("render-size").value) form.append("render_size", $("render-size").value);
   if ($("format").value) form.append("format", $("format").value);
   if (item.hints.length) form.append("hints", JSON.stringify(hints.payload(item)));
+  guide.append(form);
   return form;
 }
 
@@ -155,6 +160,11 @@ function take(files) {
                                           gen: state.gen, inputUrl: URL.createObjectURL(file), busy: true }));
   view(state.items[0]);
   for (const item of state.items) schedule(item);
+}
+
+function pickColor(color) { // the eyedropper: the hint colour, and the selected hint's
+  $("hint-color").value = color;
+  $("hint-color").dispatchEvent(new Event("input"));
 }
 
 function setHintMode(on) {
