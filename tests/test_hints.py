@@ -211,3 +211,19 @@ def test_propagation_moves_colour_near_the_hint_and_along_lightness_only():
     assert out[0, :, 20, 12].norm() > 0.5 * np.linalg.norm(RED_AB)  # near it, same lightness: most of it
     assert out[0, :, 20, 25:].abs().max() < 1.0  # across the lightness edge: hardly any
     assert torch.equal(hints.propagate_hints(ab, L, [], (40, 40)), ab)
+
+
+def test_onnx_export_of_a_hint_taking_model_takes_the_hints(tmp_path, guided_run):
+    from tinta.export import export_onnx, load_onnx
+    from tinta.inference import load_model
+
+    c = load_model(str(guided_run))
+    torch.manual_seed(1)
+    with torch.no_grad():  # the untrained run ignores hints (zero start): give its hint layer weights
+        c.model.hint_stem.weight.normal_()
+    o = load_onnx(export_onnx(c, tmp_path / "g.onnx"))
+    assert o.takes_hints
+    pic, hs = photo(40, 56), [(10, 10, RED), (40, 30, (20, 40, 200))]
+    with_onnx, with_torch = np.asarray(o(pic, hints=hs)), np.asarray(c(pic, hints=hs))
+    assert np.abs(with_onnx.astype(int) - with_torch).max() <= 2
+    assert not np.array_equal(np.asarray(o(pic)), with_onnx)  # the hints changed the model's answer

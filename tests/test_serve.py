@@ -47,7 +47,7 @@ def test_page_models_examples_docs(server):
     assert status == 200 and headers["content-type"].startswith("text/html")
     assert b"/static/app.js" in page and b'aria-live="polite"' in page and b'type="file"' in page
     assert b"http://" not in page and b"https://" not in page  # no external assets
-    for asset in ("app.js", "batch.js", "compare.js", "hints.js", "style.css"):
+    for asset in ("app.js", "batch.js", "compare.js", "hints.js", "guide.js", "style.css"):
         status, _, body = request(f"{base}/static/{asset}")
         assert status == 200 and b"http://" not in body and b"https://" not in body
     status, _, body = request(base + "/models")

@@ -23,7 +23,6 @@ from tinta.models import register
 from tinta.models.efficientnet_lite import EfficientNetLite0
 from tinta.models.lab import EffNetUNet
 
-
 HINT_GAIN, GLOBAL_GAIN = 10.0, 30.0
 
 

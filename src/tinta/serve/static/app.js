@@ -181,7 +181,7 @@ function setHintMode(on) {
 
 function describeModel() {
   const m = state.models[$("model").value];
-  $("model-desc").textContent = m ? m.description + (m.takes_hints ? " Takes colour hints." : "") : "";
+  $("model-desc").textContent = m ? m.description.replace(/[.\s]*$/, ".") + (m.takes_hints ? " Takes colour hints." : "") : "";
   setHintMode($("hint-mode").getAttribute("aria-pressed") === "true");
 }
 
