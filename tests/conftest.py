@@ -28,3 +28,15 @@ def _tmp_cache(tmp_path, monkeypatch):
     """Each test gets its own TINTA_CACHE, so no test reads another's cache."""
     monkeypatch.setenv("TINTA_CACHE", str(tmp_path / "tinta-cache"))
     yield
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module of tiny-frame tests: on a busy 2-core machine a second spinning
+    thread costs up to 20x (use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -27,13 +27,7 @@ from helpers import make_run  # noqa: E402
 W, H, FPS = 64, 48, 12
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread: these frames are tiny, and on a busy machine a second spinning thread costs 20x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny frames: one thread is faster
 
 
 @pytest.fixture(scope="module")

@@ -26,15 +26,7 @@ from helpers import photo  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread: these frames are tiny, and on a busy machine a second spinning thread costs 20x."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny frames: one thread is faster
 
 
 def frames(n: int, w: int = 64, h: int = 48):
