@@ -91,6 +91,21 @@ def test_an_error_clears_the_previous_result(page, site):
     assert page.is_hidden("#after") and page.get_attribute("#after", "src") is None
 
 
+def _open_chooser_by_keyboard(page):
+    """Space on the focused file input opens the chooser. Headless Chromium now and then drops the
+    first key press (about 1 run in 6 here), so a second Space, then Enter, are tried before failing."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for key in ("Space", "Space", "Enter"):
+        try:
+            with page.expect_file_chooser(timeout=4000) as chooser:
+                page.keyboard.press(key)
+            return chooser.value
+        except PlaywrightTimeout:
+            assert page.evaluate("document.activeElement.id") == "file"
+    raise AssertionError("no file chooser opened from the keyboard")
+
+
 def test_keyboard_only(page, site):
     """Defect 3: choose a photo, move the comparison and download with the keyboard alone."""
     assert page.get_attribute("#status", "aria-live") == "polite"
@@ -99,9 +114,8 @@ def test_keyboard_only(page, site):
         if page.evaluate("document.activeElement.id") == "file":
             break
     assert page.evaluate("document.activeElement.id") == "file"
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    chooser.value.set_files(str(site["files"] / "small.png"))
+    chooser = _open_chooser_by_keyboard(page)
+    chooser.set_files(str(site["files"] / "small.png"))
     _wait_done(page, "small-colour.png")
     page.focus("#split")
     for _ in range(3):
