@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from tinta import color
 from tinta.errors import TintaError
@@ -145,22 +144,27 @@ def check_hints(hints: list[Hint], width: int, height: int) -> None:
             raise TintaError(f"hint {h} is outside the picture ({width}x{height} pixels)")
 
 
+def colours_ab(colours: list[RGB]) -> torch.Tensor:
+    """Colours (r, g, b) -> their a,b ``(N, 2)`` in Lab units."""
+    if not colours:
+        return torch.zeros(0, 2)
+    rgb = torch.tensor(colours, dtype=torch.float32).T[:, :, None]  # (3, N, 1)
+    return color.rgb_to_lab(rgb / 255.0)[1:, :, 0].T  # (N, 2)
+
+
 def hint_ab(hints: list[Hint]) -> torch.Tensor:
     """The hints' colours -> their a,b ``(N, 2)`` in Lab units."""
-    if not hints:
-        return torch.zeros(0, 2)
-    rgb = torch.tensor([h.rgb for h in hints], dtype=torch.float32).T[:, :, None]  # (3, N, 1)
-    return color.rgb_to_lab(rgb / 255.0)[1:, :, 0].T  # (N, 2)
+    return colours_ab([h.rgb for h in hints])
 
 
 def hint_planes(hints: list[Hint], size: tuple[int, int], render: tuple[int, int]) -> torch.Tensor:
     """Point hints on a picture of ``size`` (H, W) -> planes ``(1, 3, h, w)`` at the ``render`` size:
     a/110, b/110 over a HINT_PATCH square at each hint (a later hint wins), mask 1 there."""
-    (H, W), (h, w) = size, render
+    h, w = render
     planes = torch.zeros(1, HINT_CHANNELS, h, w)
     r = HINT_PATCH // 2
-    for hint, ab in zip(hints, color.normalize_ab(hint_ab(hints))):
-        cx, cy = min(int(hint.x * w / W), w - 1), min(int(hint.y * h / H), h - 1)
+    cys, cxs = hint_cells(hints, size, render)
+    for cy, cx, ab in zip(cys.tolist(), cxs.tolist(), color.normalize_ab(hint_ab(hints))):
         ys, xs = slice(max(cy - r, 0), cy + r + 1), slice(max(cx - r, 0), cx + r + 1)
         planes[0, :2, ys, xs] = ab[:, None, None]
         planes[0, 2, ys, xs] = 1.0
@@ -259,17 +263,23 @@ def train_global_hints(ab: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return torch.where(given[:, None], ab_histogram(ab), no_global_hint(ab.shape[0], ab.device))
 
 
+EMPTY_PALETTE = "the palette is empty; give one colour or more, e.g. '#c03020,#2050a0'"
+
+
 def palette_ab(palette) -> torch.Tensor:
     """A palette (colours as #rrggbb strings or (r, g, b)) -> a,b ``(1, 2, 1, N)``."""
     colours = [parse_color(c) for c in palette]
     if not colours:
-        raise TintaError("the palette is empty; give one colour or more, e.g. '#c03020,#2050a0'")
-    return hint_ab([Hint(0, 0, c) for c in colours]).T[None, :, None, :]
+        raise TintaError(EMPTY_PALETTE)
+    return colours_ab(colours).T[None, :, None, :]
 
 
 def parse_palette(text: str) -> list[RGB]:
     """'#c03020,#2050a0' -> [(192, 48, 32), (32, 80, 160)]."""
-    return [parse_color(c) for c in str(text).split(",") if c.strip()] or [parse_color("")]
+    colours = [parse_color(c) for c in str(text).split(",") if c.strip()]
+    if not colours:
+        raise TintaError(EMPTY_PALETTE)
+    return colours
 
 
 def rgb8_ab(rgb8: torch.Tensor) -> torch.Tensor:
@@ -284,7 +294,3 @@ def transfer_ab_stats(ab: torch.Tensor, ref_ab: torch.Tensor, eps: float = 1.0) 
     ref = ref_ab.flatten(2)
     rmu, rsd = ref.mean(2)[..., None, None], ref.std(2)[..., None, None] if ref.shape[2] > 1 else 0 * mu
     return (ab - mu) * (rsd / (sd + eps)).clamp(0.5, 3.0) + rmu  # spread kept within 0.5x..3x
-
-
-def resize_ab(ab: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    return ab if ab.shape[-2:] == size else F.interpolate(ab, size=size, mode="bilinear", align_corners=False)

@@ -210,7 +210,7 @@ class Colorizer:
         hints = as_hints(hints)
         if hints and not self.takes_hints:
             raise TintaError(f"model {self.name or '?'} takes no point hints; use a hint-taking model "
-                             "(--model guided), or --reference / --palette")
+                             "such as guided, or a reference photo or palette")
         # global colours by statistics transfer, for every model: on 300 pairs of similar Imagenette val photos it
         # brings the result's mean a,b within 0.85 of the reference's, the guided model's learned histogram input
         # within 7.7 (automatic: 10.6); python benchmarks/reference_colours.py

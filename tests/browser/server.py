@@ -45,7 +45,7 @@ class Painter:
 
 
 class HintTaker:
-    """A stand-in for a hint-taking model (until `guided` ships): the result is the inner
+    """A stand-in for a hint-taking model: the result is the inner
     model's, with each hint painted as a 5x5 square of its colour; records the hints it got."""
 
     takes_hints = True
@@ -54,9 +54,12 @@ class HintTaker:
         self.inner, self.name, self.render_size, self.seen = colorizer, "hint-test", colorizer.render_size, []
 
     def __call__(self, image, saturation=1.0, hints=None, reference=None, palette=None):
-        self.seen.append(list(hints or []))
+        from tinta.hints import as_hints
+
+        hints = [(h.x, h.y, h.rgb) for h in as_hints(hints)]
+        self.seen.append(hints)
         out = self.inner(image, saturation=saturation)
-        for x, y, rgb in hints or []:
+        for x, y, rgb in hints:
             out.paste(tuple(rgb), (int(x) - 2, int(y) - 2, int(x) + 3, int(y) + 3))
         return out
 

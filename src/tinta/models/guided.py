@@ -46,10 +46,7 @@ class GuidedUNet(EffNetUNet):
         return feats  # strides 2, 4, 8, 16, 32
 
     def forward(self, x: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:  # x: (B, 4, H, W)
-        f2, f4, f8, f16, f32 = self.features(x, g)
-        y = self.up8(self.up16(f32, f16), f8)  # (B, 2w, H/8, W/8)
-        y = self.up2(self.up4(y, f4), f2)  # (B, w, H/2, W/2)
-        return self.output(self.head(y), x)  # (B, C, H, W)
+        return self.decode(self.features(x, g), x)  # (B, C, H, W)
 
 
 @register("guided-unet", "the unet with point hints and a global colour hint as inputs (Zhang et al. 2017)",

@@ -145,10 +145,14 @@ class EffNetUNet(HalfResOutput, PretrainedEncoderMixin, nn.Module):
         self.head = nn.Conv2d(w, out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W even
-        f2, f4, f8, f16, f32 = self.encoder.features(self.grey(x))
+        return self.decode(self.encoder.features(self.grey(x)), x)  # (B, C, H, W)
+
+    def decode(self, feats: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """Encoder features at strides 2..32 -> the output ``(B, C, H, W)`` (``x``: the input, for its size)."""
+        f2, f4, f8, f16, f32 = feats
         y = self.up8(self.up16(f32, f16), f8)  # (B, 2w, H/8, W/8)
         y = self.up2(self.up4(y, f4), f2)  # (B, w, H/2, W/2)
-        return self.output(self.head(y), x)  # (B, C, H, W)
+        return self.output(self.head(y), x)
 
 
 @register("vanilla-cnn", "founding document 2 baseline: plain conv encoder-decoder, no skips, from scratch")

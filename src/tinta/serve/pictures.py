@@ -3,7 +3,6 @@ result in the asked format (default: the input's) with its EXIF (date taken ...)
 
 from __future__ import annotations
 
-import inspect
 import io
 import json
 import re
@@ -17,6 +16,7 @@ from PIL import Image, UnidentifiedImageError
 
 from tinta.errors import TintaError
 from tinta.heads import check_saturation
+from tinta.hints import Hint, as_hints, parse_color
 from tinta.inference import check_render_size
 from tinta.serve.limits import Abandoned
 
@@ -36,12 +36,8 @@ class Options:
     render_size: int | None = None  # None: the model's own
     format: str | None = None  # jpeg / webp / png; None: the input's
     name: str = "picture"  # the upload's file name, for the result's name
-    hints: list = field(default_factory=list)  # [(x, y, (r, g, b))] in picture pixels
+    hints: list[Hint] = field(default_factory=list)  # in picture pixels
     palette: list = field(default_factory=list)  # [(r, g, b)]
-
-    @property
-    def guided(self) -> bool:
-        return bool(self.hints or self.palette)
 
 
 def _render_size(text: str | None) -> int | None:
@@ -72,16 +68,12 @@ def _hints(text: str | None) -> list:
         raise TintaError('hints must be a JSON list like [{"x": 120, "y": 80, "color": "#c03020"}]') from None
     if not isinstance(items, list) or len(items) > MAX_HINTS:
         raise TintaError(f"hints must be a JSON list of at most {MAX_HINTS} points")
-    from tinta.hints import as_hints  # here, so a tinta without guided colour still serves
-
-    return [(h.x, h.y, h.rgb) for h in as_hints(items)]
+    return as_hints(items)
 
 
 def _palette(text: str | None) -> list:
     if not text:
         return []
-    from tinta.hints import parse_color
-
     return [parse_color(c) for c in re.split(r"[,\s]+", text.strip()) if c]
 
 
@@ -150,16 +142,6 @@ def disposition(filename: str, kind: str = "inline") -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
-def _guided_kwargs(colorizer, opts: Options, reference) -> dict:
-    kw = {k: v for k, v in (("hints", opts.hints), ("palette", opts.palette), ("reference", reference)) if v}
-    if kw and not {"hints", "palette", "reference"} & set(inspect.signature(colorizer.__call__).parameters):
-        raise TintaError("this tinta cannot take colour hints, palettes or references (no guided colour yet)")
-    if opts.hints and not getattr(colorizer, "takes_hints", False):
-        raise TintaError(f"model {getattr(colorizer, 'name', '') or '?'} takes no point hints; choose a model "
-                         "that does (the page marks them), e.g. guided")
-    return kw
-
-
 def colorize_upload(data: bytes, reference: bytes | None, opts: Options, colorizer, max_pixels: int,
                     cancelled: threading.Event) -> tuple[bytes, str, str]:
     """Upload bytes -> (result bytes, media type, file name); raises :class:`Abandoned` when
@@ -169,10 +151,9 @@ def colorize_upload(data: bytes, reference: bytes | None, opts: Options, coloriz
     fmt = opts.format or _ALIASES.get(im.format or "", "png")
     if fmt not in FORMATS:
         fmt = "png"
-    kw = _guided_kwargs(colorizer, opts, ref)
     if cancelled.is_set():
         raise Abandoned("before the model ran")
-    out = colorizer(im, saturation=opts.saturation, **kw)
+    out = colorizer(im, saturation=opts.saturation, hints=opts.hints, reference=ref, palette=opts.palette or None)
     exif = kept_exif(im)  # after: it resets the orientation, which the colorizer applies
     del im
     if cancelled.is_set():
