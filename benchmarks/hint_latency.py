@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import torch
+from infer import timeit  # benchmarks/infer.py, beside this file
 from PIL import Image
 
 from tinta.inference import load_model
@@ -32,16 +31,6 @@ def photo_1mp(folder: Path) -> Path:
     Image.open(EXAMPLES_DIR / "chelsea.jpg").convert("RGB").resize((1155, 866), Image.Resampling.BICUBIC).save(
         path, quality=92)
     return path
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(times)
 
 
 def main() -> None:
@@ -63,8 +52,8 @@ def main() -> None:
             hints.append((37 * k % 1155, 53 * k % 866, "#30a040"))
             session.render(hints=hints[-20:])
 
-        full = median_ms(lambda: c(path, hints=hints[:2]), args.repeats)
-        one = median_ms(edit, args.repeats)
+        full = 1000 * timeit(lambda: c(path, hints=hints[:2]), args.repeats)  # median, after a warm-up
+        one = 1000 * timeit(edit, args.repeats)
     w, h = session.size
     print(f"model {args.model} (render size {c.render_size}), {w}x{h} photo, {args.threads} threads, "
           f"{platform.processor() or platform.machine()}, torch {torch.__version__}")

@@ -7,20 +7,15 @@
 # and photos-mix val (all 932, centre-cropped to 112), with the Lite2 judge. Resumable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-T=.venv/bin/tinta
-IMNT=../shared/data/imagenette2-224.tar.gz
-MIX=../shared/data/photos-mix.tar.gz
-mkdir -p runs reports
 steps=("${@:-train joint compare}")
 steps=(${steps[@]})
 source scripts/steps.sh
 
-D="--dataset folder --data-root $IMNT --data-root $MIX --size 112 --batch-size 32 --val-fraction 0.03 --threads 2 --seed 0"
 if has train; then
-  tr runs/mix-reg --model unet $D --epochs 3 --lr 1e-3 --freeze-epochs 1 --encoder-lr-mult 0.1
+  tr runs/mix-reg --model unet $MIX112 --epochs 3 --lr 1e-3 --freeze-epochs 1 --encoder-lr-mult 0.1
 fi
 if has joint; then
-  tr runs/mix-joint --model unet $D --head joint --init-from runs/mix-reg --epochs 1 --max-train 16000 --lr 3e-4 \
+  tr runs/mix-joint --model unet $MIX112 --head joint --init-from runs/mix-reg --epochs 1 --max-train 16000 --lr 3e-4 \
      --freeze-epochs 0 --encoder-lr-mult 0.1
 fi
 if has compare; then

@@ -7,22 +7,17 @@
 # reference: learned global hint vs statistics transfer on pairs of similar validation photos. Resumable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-T=.venv/bin/tinta
-IMNT=../shared/data/imagenette2-224.tar.gz
-MIX=../shared/data/photos-mix.tar.gz
-mkdir -p runs reports
 steps=("${@:-train curve reference}")
 steps=(${steps[@]})
 source scripts/steps.sh
 
-D="--dataset folder --data-root $IMNT --data-root $MIX --size 112 --batch-size 32 --val-fraction 0.03 --threads 2 --seed 0"
 if has train; then
-  tr runs/guided --model guided-unet $D --head joint --init-from runs/mix-joint --epochs 2 --max-train 16000 \
+  tr runs/guided --model guided-unet $MIX112 --head joint --init-from runs/mix-joint --epochs 2 --max-train 16000 \
      --lr 3e-4 --freeze-epochs 0 --encoder-lr-mult 0.3 --channels-last --threads 1  # 1 thread: steady beside other work
 fi
 if has curve; then
-  .venv/bin/python benchmarks/hints_curve.py --out reports/guided
+  $PY benchmarks/hints_curve.py --model runs/guided --max-images 500 --out reports/guided
 fi
 if has reference; then
-  .venv/bin/python benchmarks/reference_colours.py --out reports/guided
+  $PY benchmarks/reference_colours.py --model runs/guided --pairs 300 --out reports/guided
 fi

@@ -4,11 +4,6 @@
 #   bash scripts/readme_runs.sh [STEP...]     steps: palette seed2 vivid speed trainbench (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-T=.venv/bin/tinta
-PY=.venv/bin/python
-IMNT=../shared/data/imagenette2-224.tar.gz
-CIFAR=../shared/data/cifar10-jpeg.tar.gz
-mkdir -p runs reports
 steps=("${@:-palette seed2 vivid speed trainbench}")
 steps=(${steps[@]})
 source scripts/steps.sh

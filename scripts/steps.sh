@@ -1,5 +1,16 @@
-# Shared by the scripts that rerun the README's figures (source it after setting T and steps):
+# Shared by the scripts that rerun the README's figures (source it after setting steps, from the repo root):
+#   T, PY              the tinta command and Python of the project's .venv
+#   IMNT, MIX, CIFAR   the data archives in ../shared/data
+#   MIX112             training data of the photo models: Imagenette train + photos-mix train at 112 px
 #   has STEP           true when STEP was asked for on the command line
 #   tr OUT ARGS...     `tinta train ARGS --out OUT`, resumed when OUT already holds a run
 has() { for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 tr() { local out=$1; shift; if [ -e "$out/checkpoint" ] || [ -f "$out/state.json" ]; then $T train "$@" --out "$out" --resume; else $T train "$@" --out "$out"; fi; }
+
+T=.venv/bin/tinta
+PY=.venv/bin/python
+IMNT=../shared/data/imagenette2-224.tar.gz
+MIX=../shared/data/photos-mix.tar.gz
+CIFAR=../shared/data/cifar10-jpeg.tar.gz
+MIX112="--dataset folder --data-root $IMNT --data-root $MIX --size 112 --batch-size 32 --val-fraction 0.03 --threads 2 --seed 0"
+mkdir -p runs reports
