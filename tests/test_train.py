@@ -171,3 +171,24 @@ def test_joint_head_grows_from_a_regression_run(tiny_cifar, tmp_path, capsys):
         assert (c.model(x)[:, :2] - r.model(x)).abs().max() < 0.05
     out = np.asarray(c(photo(32, 32)))
     assert out.shape == (32, 32, 3)
+
+
+def test_max_train_keeps_every_source_and_init_from_shrinks_a_head(tiny_cifar, tmp_path, capsys):
+    """--max-train takes images evenly spaced over the joined sources (not the first source's first N);
+    --init-from a joint run into a regression head keeps the run's a,b outputs."""
+    import torch
+
+    from tinta.inference import load_model
+    from tinta.train.config import TrainConfig
+    from tinta.train.loop import load_train_val
+
+    cfg = TrainConfig(model="small-unet", dataset="cifar10", data_root=(str(tiny_cifar), str(tiny_cifar)),
+                      classes=("horse",), max_train=8, val_fraction=0.2)
+    train, _ = load_train_val(cfg)
+    assert len(train) == 8 and {c.split(":")[0] for c in (train.classes[i] for i in train.labels)} == {"0", "1"}
+    joint, reg = tmp_path / "joint", tmp_path / "reg"
+    args = ["--model", "vanilla-cnn", "--width", "8", "--classes", "horse"]
+    assert _train([*args, "--head", "joint"], tiny_cifar, joint) == 0
+    assert _train([*args, "--head", "regression", "--init-from", str(joint), "--lr", "1e-9"], tiny_cifar, reg) == 0
+    j, r = load_model(str(joint)), load_model(str(reg))
+    assert torch.allclose(r.model.head.weight, j.model.head.weight[:2], atol=1e-6)

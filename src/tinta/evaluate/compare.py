@@ -90,7 +90,7 @@ def _wanted(report: dict | None, render_size: int, size, temperatures, max_image
         return False
     if report.get("max_images") != max_images:
         return False
-    if judge and "agree" not in report["results"].get("grey", {}):  # written before (or without) the judge
+    if judge and "fd" not in report["results"].get("grey", {}):  # written before (or without) the judge / FD
         return False
     swept = any(d.startswith("T=") for d in report.get("decodings", []))  # heads decoded at a temperature
     return not temperatures or not swept or report.get("decodings") == [f"T={t:g}" for t in temperatures]
@@ -205,22 +205,24 @@ def _percent(m: dict, k: str) -> str:
 def table_rows(summary: dict) -> list[list[str]]:
     base = next(r for r in summary["rows"] if r["name"] == summary["baseline"])
     sem = [k for k, _ in SEMANTIC_COLUMNS if any(k in r["metrics"] for r in summary["rows"])]
+    fd = ["fd"] if any("fd" in r["metrics"] for r in summary["rows"]) else []
     head = (["model", "PSNR dB (Δ)", "SSIM (Δ)", "CF (Δ)", "CF gap to GT (Δ)"]
-            + [title for k, title in SEMANTIC_COLUMNS if k in sem]
+            + [title for k, title in SEMANTIC_COLUMNS if k in sem] + ["FD (Δ)"] * len(fd)
             + ["params", "ImageNet", "epochs", "train min", "ms/img 224"])
     out = [head]
     for r in summary["rows"]:
         cell = partial(_delta, r["metrics"], base["metrics"])
         out.append([r["name"], cell("psnr"), cell("ssim", 3), cell("colourfulness", 1), cell("cf_abs_diff", 1)]
-                   + [cell(k, 1, 100) for k in sem]
+                   + [cell(k, 1, 100) for k in sem] + [cell(k, 2) for k in fd]
                    + [f"{r['parameters'] / 1e6:.2f}M", "yes" if r["pretrained"] else "no", str(r["epochs"]),
                       _fmt(r["train_minutes"], 1), _fmt(r["ms_per_image_224"], 1)])
     g, gt = summary["rows"][0]["grey"], {**summary["rows"][0]["gt"], "agree": 1.0}  # agree: 1 by definition
     out.append(["grey (floor)", _fmt(g["psnr"]), _fmt(g["ssim"], 3), "0.0", _fmt(g["cf_abs_diff"], 1)]
-               + [_percent(g, k) for k in sem] + [""] * 5)
-    if sem:
+               + [_percent(g, k) for k in sem] + [_fmt(g[k], 2) if k in g else "-" for k in fd] + [""] * 5)
+    if sem or fd:
+        halves = [f"{gt['fd_halves']:.2f} (halves)" if "fd_halves" in gt else "-" for _ in fd]
         out.append(["ground truth", "", "", _fmt(gt["colourfulness"], 1), "0.0"]
-                   + [_percent(gt, k) for k in sem] + [""] * 5)
+                   + [_percent(gt, k) for k in sem] + halves + [""] * 5)
     return out
 
 
@@ -258,7 +260,10 @@ def _semantic_note(head: list[str]) -> str:
     notes = {"top-1 % (Δ)": "top-1: ImageNet top-1 of EfficientNet-Lite0 (the unet encoder's network)",
              "agree % (Δ)": "agree: share of images the judge (ImageNet EfficientNet-Lite2, used by no model) "
                             "puts in the class it gives the ground truth",
-             "judge top-1 % (Δ)": "judge top-1: the judge's ImageNet top-1"}
+             "judge top-1 % (Δ)": "judge top-1: the judge's ImageNet top-1",
+             "FD (Δ)": "FD: Frechet distance between the judge's pooled features of the row's pictures and of the "
+                       "originals (FID's formula; lower is closer to real photos; the ground truth's figure is the "
+                       "distance between its two halves, the floor its sample size sets)"}
     found = [v for k, v in notes.items() if k in head]
     return (" " + "; ".join(found) + ".") if found else ""
 

@@ -89,7 +89,8 @@ class _Classifiers:
     """The ImageNet scores of one evaluation, each a per-image 0/1 summed into the rows:
     ``top1`` (EfficientNet-Lite0, :mod:`tinta.evaluate.semantic`) and ``judge_top1`` (the Lite2
     judge) where the classes are WordNet ids, and the judge's label-free ``agree`` (its top-1 on
-    the row equals its top-1 on the ground truth; :mod:`tinta.evaluate.judge`) on any data."""
+    the row equals its top-1 on the ground truth; :mod:`tinta.evaluate.judge`) on any data, and ``fd``: the
+    Frechet distance between the judge's pooled features of a row's pictures and of the ground truth."""
 
     def __init__(self, data: ImageSet, semantic: bool, judge: bool):
         from tinta.evaluate.semantic import Top1, imagenet_targets
@@ -97,6 +98,7 @@ class _Classifiers:
         self.targets = imagenet_targets(data.classes, data.labels) if semantic or judge else None
         self.top1 = Top1() if semantic and self.targets is not None else None
         self.judge = _judge() if judge else None
+        self.features: dict[str, list[torch.Tensor]] = {}  # row -> the judge's pooled features, batch by batch
 
     def score(self, accs: dict[str, _Acc], gt_acc: _Acc, preds: dict, names: list[str], gt8, idx) -> None:
         """Add the scores of rows ``names`` of ``preds`` and of the ground truth ``gt8`` (images ``idx``)."""
@@ -107,21 +109,37 @@ class _Classifiers:
                 accs[name].add("top1", self.top1.correct(preds[name], t))
         if self.judge is None:
             return
-        gt_class = self.judge.predict(gt8)
+        gt_class, feats = self.judge.embed(gt8)
+        self.features.setdefault("gt", []).append(feats)
         if t is not None:
             gt_acc.add("judge_top1", (gt_class == t).float())
         for name in names:
-            cls = self.judge.predict(preds[name])
+            cls, feats = self.judge.embed(preds[name])
+            self.features.setdefault(name, []).append(feats)
             accs[name].add("agree", (cls == gt_class).float())
             if t is not None:
                 accs[name].add("judge_top1", (cls == t).float())
 
+    def add_fd(self, results: dict[str, dict]) -> None:
+        """``fd`` of every judged row against the ground truth; for ``gt`` the distance between its two halves
+        (every other image): the floor that the sample size sets."""
+        if self.judge is None or not self.features:
+            return
+        gt = torch.cat(self.features["gt"])
+        if len(gt) < 4:
+            return
+        for name, feats in self.features.items():
+            if name != "gt":
+                results[name]["fd"] = metrics.frechet_distance(torch.cat(feats), gt)
+        results["gt"]["fd_halves"] = metrics.frechet_distance(gt[0::2], gt[1::2])
+
 
 def _judge():
+    from tinta.data.base import cache_dir
     from tinta.evaluate.judge import Judge
 
     try:
-        return Judge()
+        return Judge(cache=cache_dir() / "judge")
     except TintaError as e:
         raise TintaError(f"{e}; or evaluate without the semantic judge (--no-judge)") from e
 
@@ -179,6 +197,7 @@ def evaluate_model(model, head: Head, data: ImageSet, batch_size: int = 64, ssim
         for d in decodings:
             results[d.label]["accuracy"] = counts["correct"] / counts["pixels"]
     results["gt"] = gt_acc.means()
+    scorer.add_fd(results)
     results["model_ms_per_image"] = 1000 * t_model / max(len(data), 1)
     return results, {k: torch.cat(v) for k, v in grid.items() if v}
 

