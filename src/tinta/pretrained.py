@@ -22,7 +22,7 @@ from tinta.runs import load_run, load_weights, save_weights
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 EXAMPLES_DIR = Path(__file__).parent / "assets" / "examples"  # grey example photos (public domain / CC0)
-_HEAD_KEYS = ("task", "loss", "palette", "bins", "temperature", "rebalance", "bins_weight", "blend")
+_LEGACY_HEAD_KEYS = ("task", "loss", "palette", "bins", "temperature", "rebalance", "bins_weight", "blend")
 
 
 @dataclass
@@ -44,16 +44,16 @@ class WeightsEntry:
 
     @classmethod
     def from_dict(cls, name: str, d: dict) -> "WeightsEntry":
-        """Registry entries keep the head's fields at the top (``task``, ``bins``, ``temperature`` ...)."""
-        head = head_from_dict({k: d[k] for k in _HEAD_KEYS if k in d and d[k] is not None})
+        """Registry entries hold the head whole (``head``: its ``to_dict()``); older entries kept its fields at
+        the top (``task``, ``bins``, ``temperature`` ...) and still load."""
+        legacy = {k: d[k] for k in _LEGACY_HEAD_KEYS if k in d and d[k] is not None}
+        head = head_from_dict(d["head"] if "head" in d else legacy)
         return cls(name, d["file"], d["sha256"], d["bytes"], d["architecture"], head, d.get("render_size"),
                    d.get("description", ""), d.get("data", ""), d.get("width"), d.get("card", ""), d.get("metrics", {}))
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in asdict(self).items() if k not in ("name", "head")}
-        head = self.head.to_dict()
-        head["task"] = head.pop("name")
-        return {**d, **head}
+        return {**d, "head": self.head.to_dict()}
 
 
 def registry(weights_dir: Path = WEIGHTS_DIR) -> dict[str, WeightsEntry]:

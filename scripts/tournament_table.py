@@ -1,0 +1,60 @@
+"""The recipe tournament's table (docs/colour-tournament.md) from the three `tinta compare` reports that
+`bash scripts/tournament.sh compare` writes: one row per recipe, per validation set PSNR (and its gain over
+grey), per-image CF gap, judge agreement, Imagenette judge top-1, FD (and its ratio to grey's).
+
+    python scripts/tournament_table.py [--reports reports] [--names t-control=control ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+SETS = (("imagenette", "Imagenette val"), ("photos-mix", "photos-mix val"), ("photos-more", "photos-more val"))
+
+
+def cells(m: dict, grey: dict, with_top1: bool) -> list[str]:
+    out = [f"{m['psnr']:.2f} ({m['psnr'] - grey['psnr']:+.2f})", f"{m['cf_abs_diff']:.1f}",
+           f"{100 * m['agree']:.1f}"]
+    if with_top1:
+        out.append(f"{100 * m['judge_top1']:.1f}")
+    out.append(f"{m['fd']:.2f} ({m['fd'] / grey['fd']:.2f}x)" if "fd" in m else "-")
+    return out
+
+
+def table(report: dict, title: str, names: dict[str, str]) -> list[str]:
+    rows = report["rows"]
+    grey, gt = rows[0]["grey"], rows[0]["gt"]
+    top1 = "judge_top1" in rows[0]["metrics"]
+    head = ["recipe", "PSNR dB (vs grey)", "CF gap", "agree %"] + (["top-1 %"] if top1 else []) + ["FD (x grey)",
+                                                                                                   "ms/img 224"]
+    lines = [f"**{title}** ({rows[0]['images']} images; ground-truth CF {gt['colourfulness']:.1f})", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        lines.append("| " + " | ".join([names.get(r["name"], r["name"]), *cells(r["metrics"], grey, top1),
+                                        f"{r['ms_per_image_224']:.1f}"]) + " |")
+    g = [f"{grey['psnr']:.2f}", f"{grey['cf_abs_diff']:.1f}", f"{100 * grey['agree']:.1f}"]
+    g += [f"{100 * grey['judge_top1']:.1f}"] if top1 else []
+    lines.append("| grey | " + " | ".join([*g, f"{grey['fd']:.2f} (1.00x)", ""]) + " |")
+    t = ["", "0.0", "100"] + ([f"{100 * gt['judge_top1']:.1f}"] if top1 else [])
+    lines.append("| ground truth | " + " | ".join([*t, f"{gt.get('fd_halves', float('nan')):.2f} (halves)", ""]) + " |")
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reports", default="reports")
+    ap.add_argument("--names", nargs="*", default=[], help="RUN=LABEL: a row's label instead of its run name")
+    args = ap.parse_args()
+    names = dict(n.split("=", 1) for n in args.names)
+    out = []
+    for key, title in SETS:
+        path = Path(args.reports) / f"tournament-{key}" / "report.json"
+        if path.exists():
+            out += table(json.loads(path.read_text()), title, names) + [""]
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
