@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The runs and comparisons behind the README's "A default model people want to keep" section.
+# The runs and comparisons behind docs/reports/models.md, "The default model" (and the README's Results table).
 #   bash scripts/flagship.sh [STEP...]   steps: train joint compare (default: all)
 # train: the regression U-Net on Imagenette train + photos-mix train (3 epochs at 112 px);
 # joint: the same trunk grown to a joint regression + ab-bins head, fine-tuned on 16,000 images;

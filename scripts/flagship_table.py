@@ -1,4 +1,5 @@
-"""The README's side-by-side table of the default-model comparison: both validation sets in one table.
+"""The side-by-side table of the default-model comparison (README.md "Results", docs/reports/models.md):
+both validation sets in one table.
 
     python scripts/flagship_table.py reports/flagship-imagenette reports/flagship-photos
 

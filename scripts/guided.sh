@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The run and measurements behind the README's "Guided colour" section.
+# The run and measurements behind docs/reports/guided.md (and the no-hint figures in the README's models table).
 #   bash scripts/guided.sh [STEP...]   steps: train curve reference (default: all)
 # train: the hint-taking U-Net (guided-unet), initialised from the joint default (runs/mix-joint, see
 #        scripts/flagship.sh), fine-tuned with simulated hints on Imagenette train + photos-mix train at 112 px;

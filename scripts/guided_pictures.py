@@ -1,4 +1,4 @@
-"""The README's guided-colour pictures: for each bundled photo, the grey input, the automatic result
+"""The guided-colour pictures of docs/guide-guided.md: for each bundled photo, the grey input, the automatic result
 (`default`), the hint-taking model with point hints (drawn as rings in their colour), and the same
 photo following a palette. Writes docs/img/guided-before-after.jpg.
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every run behind the README's Seed 2, Vivid colour, Speed and Training-at-scale figures, in order.
+# Every run behind docs/reports/seeds.md (Seed 1 palette, Seed 2), docs/reports/models.md (Vivid colour,
+# Speed) and docs/training-at-scale.md (throughput), in order.
 # About 1 hour on a 2-core CPU. Runs and printed tables go to runs/, reports to reports/ (both ignored by git).
 #   bash scripts/readme_runs.sh [STEP...]     steps: palette seed2 vivid speed trainbench (default: all)
 set -euo pipefail

@@ -1,4 +1,4 @@
-"""Print the README's Seed 1 table from evaluated palette runs.
+"""Print the Seed 1 table of docs/reports/seeds.md from evaluated palette runs.
 
     tinta evaluate --run runs/seed1-seed-cnn --split test
     tinta evaluate --run runs/seed1-small-unet --split test

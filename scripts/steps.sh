@@ -1,4 +1,4 @@
-# Shared by the scripts that rerun the README's figures (source it after setting steps, from the repo root):
+# Shared by the scripts that rerun the figures in README.md and docs/reports/ (source it after setting steps, from the repo root):
 #   T, PY              the tinta command and Python of the project's .venv
 #   IMNT, MIX, CIFAR   the data archives in ../shared/data
 #   MIX112             training data of the photo models: Imagenette train + photos-mix train at 112 px

@@ -1,5 +1,5 @@
 """Choose the hint-propagation constants of tinta.hints (PROP_SIGMA_XY, PROP_SIGMA_L, PROP_PRIOR) on
-Imagenette *train* pictures (never the validation sets the README reports): mean PSNR of the hint-taking
+Imagenette *train* pictures (never the validation sets docs/reports/guided.md reports): mean PSNR of the hint-taking
 model's result after propagation, over a grid of settings, at 5, 20 and 100 hints from the ground truth.
 
     python scripts/tune_hint_propagation.py [--model runs/guided] [--images 40]

@@ -1,4 +1,4 @@
-"""The README's screenshots of the page, with a real model on the bundled example photos:
+"""The screenshots of the page in README.md and docs/guide-serve.md, with a real model on the bundled example photos:
 
     python tests/browser/screenshots.py [--model default] [--hint-model guided] [--out docs/img]
 

@@ -1,4 +1,4 @@
-"""``tinta palette``: fit a K-means colour palette to the pixels of a data set (founding document 1)."""
+"""``tinta palette``: fit a K-means colour palette to the pixels of a data set (seed 1's palette)."""
 
 from __future__ import annotations
 

@@ -156,7 +156,7 @@ class EffNetUNet(HalfResOutput, PretrainedEncoderMixin, nn.Module):
         return self.output(self.head(y), x)
 
 
-@register("vanilla-cnn", "founding document 2 baseline: plain conv encoder-decoder, no skips, from scratch")
+@register("vanilla-cnn", "the seed 2 baseline: plain conv encoder-decoder, no skips, from scratch")
 def vanilla_cnn(out_channels: int = 2, **kw) -> nn.Module:
     return VanillaCNN(out_channels=out_channels, **kw)
 

@@ -14,7 +14,7 @@ from tinta.models.layers import DoubleConv, UpBlock
 
 
 class SeedCNN(nn.Module):
-    """The founding document's CNN: two 5x5 convolutions, each followed by max-pooling,
+    """Seed 1's CNN (the CIFAR-10 palette classifier): two 5x5 convolutions, each followed by max-pooling,
     two fully connected (MLP) layers, and a softmax over K colours for every pixel.
 
     conv 5x5 (1 -> 32) -> ReLU -> max-pool 2 -> conv 5x5 (32 -> 64) -> ReLU -> max-pool 2
@@ -68,7 +68,8 @@ class SmallUNet(nn.Module):
         return self.head(self.up1(self.up2(m, e2), e1))  # (B, C, H, W)
 
 
-@register("seed-cnn", "founding document 1: 2 conv 5x5 + max-pool, 2 MLP layers, softmax over K (32x32 only)",
+@register("seed-cnn",
+          "the seed 1 CIFAR-10 palette CNN: 2 conv 5x5 + max-pool, 2 MLP layers, softmax over K (32x32 only)",
           default_head="palette")
 def seed_cnn(out_channels: int = 24, **kw) -> nn.Module:
     return SeedCNN(out_channels=out_channels, **kw)
