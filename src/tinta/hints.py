@@ -144,6 +144,22 @@ def check_hints(hints: list[Hint], width: int, height: int) -> None:
             raise TintaError(f"hint {h} is outside the picture ({width}x{height} pixels)")
 
 
+def displayed_to_stored(hints: list[Hint], width: int, height: int, rotation: int) -> list[Hint]:
+    """Point hints on a video's displayed frames -> the same points on its stored frames (``width`` x
+    ``height``, as decoded), for a display ``rotation`` in degrees counter-clockwise (a phone video's;
+    the displayed frame is ``np.rot90(stored, rotation // 90)``). Hints outside the displayed frame are
+    refused, as on a photo, whose hints are in its EXIF-rotated pixels."""
+    k = (int(rotation) // 90) % 4
+    check_hints(hints, *((height, width) if k % 2 else (width, height)))
+
+    def flip(v: float, n: int) -> float:  # pixel v counted from the other end of n pixels
+        return max(n - 1 - v, 0.0)
+
+    turn = {0: lambda x, y: (x, y), 1: lambda x, y: (flip(y, width), x),
+            2: lambda x, y: (flip(x, width), flip(y, height)), 3: lambda x, y: (y, flip(x, height))}[k]
+    return [Hint(*turn(h.x, h.y), h.rgb) for h in hints]
+
+
 def colours_ab(colours: list[RGB]) -> torch.Tensor:
     """Colours (r, g, b) -> their a,b ``(N, 2)`` in Lab units."""
     if not colours:
