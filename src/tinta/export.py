@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from tinta.errors import TintaError
-from tinta.files import atomic_path
+from tinta.files import atomic_path, not_a_file
 from tinta.heads import head_from_dict
 from tinta.hints import GLOBAL_DIM, HINT_CHANNELS
 from tinta.inference import Colorizer, set_native_output, takes_hints
@@ -82,7 +82,8 @@ def load_onnx(path: str | Path, render_size: int | None = None, threads: int | N
     (Files from older versions name the head ``task`` at the top of the metadata.)"""
     path = Path(path)
     if not path.is_file():
-        raise TintaError(f"{path}: ONNX file not found")
+        why = not_a_file(path)
+        raise TintaError(f"{path}: ONNX file not found" if why == "no such file" else f"{path}: {why}")
     model = OnnxModel(path, threads)
     try:
         meta = json.loads(model.metadata["tinta"])

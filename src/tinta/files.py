@@ -11,10 +11,12 @@ on the next run that writes into the same folder.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -102,6 +104,32 @@ def read_json(path: str | Path) -> Any:
         raise TintaError(f"{path}: is a folder, not a JSON file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise TintaError(f"{path}: not valid JSON ({e})") from None
+
+
+def not_a_file(path: str | Path) -> str:
+    """Why ``path`` is not a regular file to read, in a few words ('' when it is one): missing, a
+    folder, a FIFO, a device, a socket."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        return describe_os_error(e)
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"is {kind}, not a regular file"
+
+
+_ERRNO_WORDS = {errno.ENOENT: "no such file", errno.EISDIR: "is a folder, not a file",
+                errno.ENOTDIR: "a part of the path is not a folder", errno.ENOSPC: "no space left on the disk",
+                errno.EDQUOT: "disk quota exceeded", errno.EACCES: "permission denied",
+                errno.EPERM: "permission denied", errno.EROFS: "the disk is read-only"}
+
+
+def describe_os_error(e: OSError) -> str:
+    """An OSError in a few words, without the path (the caller names it)."""
+    return _ERRNO_WORDS.get(e.errno) or e.strerror or e.__class__.__name__
 
 
 def sha256_file(path: str | Path) -> str:

@@ -24,7 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tinta import color
 from tinta.errors import TintaError
-from tinta.files import atomic_path
+from tinta.files import atomic_path, not_a_file
 
 STRIP_ROWS = 256
 FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "tif": "TIFF", "tiff": "TIFF", "bmp": "BMP",
@@ -79,7 +79,7 @@ def _from_array(arr: np.ndarray) -> Image.Image:
 
 def _from_path(path: Path) -> Image.Image:
     if not path.is_file():
-        raise TintaError(f"{path}: no such file")
+        raise TintaError(f"{path}: {not_a_file(path)}")
     try:
         im = Image.open(path)
         im.load()

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from tinta.errors import TintaError
+from tinta.files import not_a_file
 
 # container -> (encoder, options); H.264 CRF 18 is visually lossless for most material
 ENCODERS = {
@@ -69,7 +70,7 @@ class VideoInfo:
 def _open(path: Path):
     av = require_av()
     if not path.is_file():
-        raise TintaError(f"{path}: not found")
+        raise TintaError(f"{path}: {not_a_file(path)}")
     try:
         container = av.open(str(path), metadata_errors="replace")
     except av.FFmpegError as e:
