@@ -73,10 +73,14 @@ def collect(items: list[str]) -> tuple[list[tuple[Path, Path]], list[tuple[str, 
 
 
 def plan(items: list[str], out_dir: Path, fmt: str | None = None) -> Plan:
-    """Every input and its output path; raises TintaError when no input yields a picture."""
+    """Every input and its output path; raises TintaError when no input yields a picture. A file named
+    directly whose suffix tinta does not know (or that has none) is read as a picture when ``fmt`` names
+    a picture format."""
     files, problems = collect(items)
-    bad = [src for src, _ in files if src.suffix.lower() not in READABLE]
-    problems += [(str(src), f"not a picture or video type tinta reads ({', '.join(sorted(READABLE))})") for src in bad]
+    as_picture = fmt is not None and fmt.lower() in FORMATS  # a named file of no known suffix is read as a picture
+    bad = [src for src, _ in files if src.suffix.lower() not in READABLE and not as_picture]
+    problems += [(str(src), f"not a picture or video type tinta reads ({', '.join(sorted(READABLE))}; "
+                  f"give --format png to read it as a picture)") for src in bad]
     files = [(src, a) for src, a in files if src not in bad]
     if not files:
         reasons = "; ".join(f"{i}: {r}" for i, r in problems) or "no inputs"

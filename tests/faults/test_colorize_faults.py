@@ -204,3 +204,16 @@ def test_full_disk_leaves_no_partial_output(model_run, pics, tmp_path, capsys):
             Image.open(p).load()
     finally:
         os.system(f"umount {disk}")
+
+
+def test_photo_without_a_suffix_is_read_with_a_picture_format(model_run, tmp_path, capsys):
+    """Regression: `tinta colorize picture --format png` used to refuse the photo (it was read before)."""
+    d = tmp_path / "in"
+    d.mkdir()
+    Image.fromarray(photo()).save(d / "picture", format="JPEG")
+    before = snapshot(d)
+    assert colorize(model_run, str(d / "picture"), "-o", str(tmp_path / "out")) == 2
+    one_line_error(capsys, "no pictures to colourize", "give --format png to read it as a picture")
+    assert colorize(model_run, str(d / "picture"), "-o", str(tmp_path / "out"), "--format", "png") == 0
+    assert Image.open(tmp_path / "out" / "picture.png").size == (56, 40)
+    assert snapshot(d) == before and not temp_files(tmp_path)
