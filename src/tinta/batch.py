@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinta.errors import TintaError
-from tinta.files import read_json, sweep_stale_temps, write_json
+from tinta.files import os_error_line, read_json, sweep_stale_temps, write_json
 from tinta.hints import check_hints
 from tinta.imageio import FORMATS, output_format, read_picture, write_picture
 from tinta.video import CONTAINERS, VIDEO_SUFFIXES, container_of, is_video
@@ -200,6 +200,8 @@ def run_jobs(colorizer, jobs: list[Job], inputs: set[Path], saturation: float, s
             colorize_one(colorizer, job, inputs, saturation, result, guide)
         except TintaError as e:
             result.failed.append((str(job.src), str(e)))
+        except OSError as e:  # the machine refused: a full disk, no permission
+            result.failed.append((str(job.src), os_error_line(e)))
         except Exception as e:  # one bad file never stops the batch
             result.failed.append((str(job.src), f"{e.__class__.__name__}: {e}"))
     return result

@@ -72,9 +72,34 @@ def atomic_path(path: str | Path, mkdir: bool = True) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except Exception as e:
+        named = _named(e, path)
+        if named is e:
+            raise
+        raise named from e
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def _named(e: Exception, path: Path) -> Exception:
+    """A write's failure as an OSError that names ``path`` when the machine refused it: an OSError without
+    a file name (``f.write`` gives none), or any library's error (safetensors, torch.save) on a full disk."""
+    if isinstance(e, OSError) and not e.filename and e.errno:
+        return OSError(e.errno, describe_os_error(e), str(path))
+    if not isinstance(e, (OSError, TintaError)) and _disk_full(e, path.parent):
+        return OSError(errno.ENOSPC, describe_os_error(OSError(errno.ENOSPC, "")), str(path))
+    return e
+
+
+def _disk_full(e: Exception, folder: Path) -> bool:
+    if "os error 28" in str(e) or "No space left" in str(e):
+        return True
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < (1 << 20)  # under 1 MB free: what else made the write fail
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any], mkdir: bool = True) -> Path:
@@ -130,6 +155,11 @@ _ERRNO_WORDS = {errno.ENOENT: "no such file", errno.EISDIR: "is a folder, not a 
 def describe_os_error(e: OSError) -> str:
     """An OSError in a few words, without the path (the caller names it)."""
     return _ERRNO_WORDS.get(e.errno) or e.strerror or e.__class__.__name__
+
+
+def os_error_line(e: OSError) -> str:
+    """'PATH: what went wrong' for an OSError (the path when it has one)."""
+    return f"{e.filename}: {describe_os_error(e)}" if e.filename else describe_os_error(e)
 
 
 def sha256_file(path: str | Path) -> str:

@@ -199,6 +199,10 @@ def test_full_disk_leaves_no_partial_output(model_run, pics, tmp_path, capsys):
         assert rc in (1, 2)
         out = capsys.readouterr()
         assert "Traceback" not in out.err
+        failed = [ln for ln in out.out.splitlines() if ln.startswith("  failed:")]
+        assert failed and all("no space left on the disk" in ln and str(disk) in ln for ln in failed), out.out
+        if rc == 2:  # the summary did not fit either: said in the one error line, which names it
+            assert "no space left on the disk" in out.err and "s.json" in out.err, out.err
         assert not temp_files(disk) and snapshot(big) == before
         for p in disk.glob("*.png"):  # whatever was written is a whole picture
             Image.open(p).load()

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from tinta.errors import TintaError
-from tinta.files import atomic_path, atomic_write, sweep_stale_temps, tmp_path
+from tinta.files import atomic_path, atomic_write, os_error_line, sweep_stale_temps, tmp_path
 from tinta.heads import check_saturation
 from tinta.hints import displayed_to_stored
 from tinta.inference import Colorizer, Guide, cached_model, check_render_size, predict_from_input, render_input
@@ -264,6 +264,9 @@ def run_jobs(colorizer: Colorizer, jobs: list, inputs: set[Path], options: Video
             out = colorize_file(colorizer, job.src, job.dst, job.pil_format, options)
         except TintaError as e:
             result.failed.append((str(job.src), str(e)))
+            continue
+        except OSError as e:  # the machine refused: a full disk, no permission
+            result.failed.append((str(job.src), os_error_line(e)))
             continue
         except Exception as e:  # one bad file never stops the batch
             result.failed.append((str(job.src), f"{e.__class__.__name__}: {e}"))
