@@ -177,3 +177,29 @@ def test_full_disk_while_saving_a_checkpoint_is_one_line_and_loses_nothing(data,
     assert read_state(out)["epoch"] == 1 and (out / "checkpoint" / "last.safetensors").read_bytes() == committed
     assert not temp_files(out) and [p.name for p in out.glob(".checkpoint-*")] == [".checkpoint-0001"]
     assert train(data, out, "--resume", epochs=2) == 0 and read_state(out)["epoch"] == 2
+
+
+class _FakeJudge:
+    """Stands in for EfficientNet-Lite2 (the cost is what is tested, not the classes)."""
+
+    def predict(self, rgb8):
+        import torch
+
+        return torch.zeros(len(rgb8), dtype=torch.long)
+
+
+def test_evaluate_says_what_the_judge_costs(data, tmp_path, capsys, monkeypatch):
+    """The judge (on by default) turned 40 s of CIFAR evaluation into 300 s without a word."""
+    from tinta.evaluate import evaluate
+
+    monkeypatch.setattr(evaluate, "_judge", _FakeJudge)
+    assert train(data, tmp_path / "run", epochs=1) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--run", str(tmp_path / "run"), "--split", "test"]) == 0
+    out = capsys.readouterr()
+    assert "the semantic judge classifies 12 pictures (4 images x 3 rows, upscaled to 260 px): about 1 s" in out.err
+    assert "--no-judge skips it" in out.err and "the semantic judge took" in out.out
+    assert evaluate.judge_cost(1000, 3).endswith("about 5 min on a 2-core CPU; --no-judge skips it")
+    assert main(["evaluate", "--run", str(tmp_path / "run"), "--split", "test", "--no-judge"]) == 0
+    out = capsys.readouterr()
+    assert "judge" not in out.err + out.out
