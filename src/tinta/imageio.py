@@ -85,8 +85,11 @@ def _from_path(path: Path) -> Image.Image:
         im.load()
     except Image.DecompressionBombError as e:
         raise TintaError(f"{path}: too many pixels ({e})") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise TintaError(f"{path}: not a readable image ({e.__class__.__name__}: {e})") from None
+    except UnidentifiedImageError:
+        raise TintaError(f"{path}: not a readable image (no picture format Pillow knows)") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        detail = str(e).replace(f"'{path}'", "").replace(str(path), "")  # the path is said once, first
+        raise TintaError(f"{path}: not a readable image ({e.__class__.__name__}: {detail})") from None
     return im
 
 

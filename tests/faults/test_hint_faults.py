@@ -29,6 +29,8 @@ from tinta.hints import (
     read_hints,
 )
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny pictures: one thread is faster
+
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
