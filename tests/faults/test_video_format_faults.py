@@ -5,11 +5,15 @@ byte-identical, no temporary or part file left behind."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 av = pytest.importorskip("av")
 pytest.importorskip("cv2")
@@ -134,3 +138,38 @@ def test_streams_left_out_are_noted_in_the_summary(model_run, tmp_path):
     assert colorize(model_run, str(src), "-o", str(tmp_path / "out"), "--summary", str(summary)) == 0
     notes = json.loads(summary.read_text())["notes"]
     assert any("1 subtitle stream not copied" in n and str(src) in n for n in notes), notes
+
+
+@pytest.fixture(scope="module")
+def whole_clips(tmp_path_factory) -> dict[str, bytes]:
+    """A small clip with sound in every container tinta writes (each with its own codecs)."""
+    d = tmp_path_factory.mktemp("whole")
+    return {s: clips.write_clip(d / f"c.{s}", frames(12), 12, audio=True).read_bytes()
+            for s in ("mp4", "mkv", "avi", "webm", "mov")}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_any_cut_or_changed_clip_is_whole_output_or_one_clear_failure(model_run, whole_clips, tmp_path, data):
+    """Any container, cut short at any byte or with bytes changed: a whole output, or one failure line
+    naming the file, with no traceback, no output and no temporary or part file left."""
+    suffix = data.draw(st.sampled_from(sorted(whole_clips)))
+    whole = whole_clips[suffix]
+    raw = bytearray(whole[: len(whole) * data.draw(st.integers(0, 1000)) // 1000])
+    for _ in range(data.draw(st.integers(0, 4))):
+        if raw:
+            raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    case = tmp_path / f"case-{len(list(tmp_path.iterdir()))}"
+    src, out = case / "in" / f"c.{suffix}", case / "out"
+    src.parent.mkdir(parents=True)
+    src.write_bytes(bytes(raw))
+    with contextlib.redirect_stdout(io_text := StringIO()), contextlib.redirect_stderr(StringIO()) as err:
+        rc = colorize(model_run, str(src), "-o", str(out))
+    assert "Traceback" not in err.getvalue()
+    assert src.read_bytes() == bytes(raw) and hidden(case) == []
+    if rc == 0:
+        assert io.probe(out / src.name).frames >= 1
+        return
+    failed = [ln for ln in io_text.getvalue().splitlines() if ln.startswith("  failed:")]
+    assert rc == 1 and len(failed) == 1 and failed[0].count(str(src)) == 1, io_text.getvalue()
+    assert not out.exists() or list(out.iterdir()) == []
