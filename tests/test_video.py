@@ -197,7 +197,7 @@ def test_bad_paths_are_one_line_errors(clip_dir, tmp_path):
         tinta.colorize_video(clip_dir / "clip.mp4", tmp_path / "out.gif")
     with pytest.raises(tinta.errors.TintaError, match="would overwrite the input"):
         tinta.colorize_video(clip_dir / "clip.mp4", clip_dir / "clip.mp4")
-    with pytest.raises(tinta.errors.TintaError, match="not found"):
+    with pytest.raises(tinta.errors.TintaError, match="missing.mp4: no such file"):
         tinta.colorize_video(tmp_path / "missing.mp4", tmp_path / "o.mp4")
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinta.errors import TintaError
-from tinta.files import read_json, sweep_stale_temps, write_json
+from tinta.files import os_error_line, read_json, sweep_stale_temps, write_json
 from tinta.hints import check_hints
 from tinta.imageio import FORMATS, output_format, read_picture, write_picture
 from tinta.video import CONTAINERS, VIDEO_SUFFIXES, container_of, is_video
@@ -73,10 +73,14 @@ def collect(items: list[str]) -> tuple[list[tuple[Path, Path]], list[tuple[str, 
 
 
 def plan(items: list[str], out_dir: Path, fmt: str | None = None) -> Plan:
-    """Every input and its output path; raises TintaError when no input yields a picture."""
+    """Every input and its output path; raises TintaError when no input yields a picture. A file named
+    directly whose suffix tinta does not know (or that has none) is read as a picture when ``fmt`` names
+    a picture format."""
     files, problems = collect(items)
-    bad = [src for src, _ in files if src.suffix.lower() not in READABLE]
-    problems += [(str(src), f"not a picture or video type tinta reads ({', '.join(sorted(READABLE))})") for src in bad]
+    as_picture = fmt is not None and fmt.lower() in FORMATS  # a named file of no known suffix is read as a picture
+    bad = [src for src, _ in files if src.suffix.lower() not in READABLE and not as_picture]
+    problems += [(str(src), f"not a picture or video type tinta reads ({', '.join(sorted(READABLE))}; "
+                  f"give --format png to read it as a picture)") for src in bad]
     files = [(src, a) for src, a in files if src not in bad]
     if not files:
         reasons = "; ".join(f"{i}: {r}" for i, r in problems) or "no inputs"
@@ -196,6 +200,8 @@ def run_jobs(colorizer, jobs: list[Job], inputs: set[Path], saturation: float, s
             colorize_one(colorizer, job, inputs, saturation, result, guide)
         except TintaError as e:
             result.failed.append((str(job.src), str(e)))
+        except OSError as e:  # the machine refused: a full disk, no permission
+            result.failed.append((str(job.src), os_error_line(e)))
         except Exception as e:  # one bad file never stops the batch
             result.failed.append((str(job.src), f"{e.__class__.__name__}: {e}"))
     return result

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from tinta.errors import TintaError
-from tinta.files import atomic_path
+from tinta.files import atomic_path, not_a_file
 from tinta.heads import head_from_dict
 from tinta.hints import GLOBAL_DIM, HINT_CHANNELS
 from tinta.inference import Colorizer, set_native_output, takes_hints
@@ -27,9 +27,7 @@ def export_onnx(colorizer: Colorizer, out: str | Path, opset: int = 17) -> Path:
     head decodes it: render or native size)."""
     import onnx
 
-    out = Path(out)
-    if out.is_dir():
-        raise TintaError(f"{out} is a folder; give the .onnx file to write")
+    out = check_onnx_out(Path(out))
     model = colorizer.model.eval()
     set_native_output(model, colorizer.head)
     hinted = takes_hints(model)
@@ -46,6 +44,32 @@ def export_onnx(colorizer: Colorizer, out: str | Path, opset: int = 17) -> Path:
         m.metadata_props.add(key="tinta", value=json.dumps(meta))
         onnx.save(m, str(tmp))
     return out
+
+
+def check_onnx_out(out: Path) -> Path:
+    """Where an export may go: a new file, or an ONNX file tinta exported (replaced); never a folder,
+    a device or any other existing file (a photo named by mistake)."""
+    if out.is_dir():
+        raise TintaError(f"{out} is a folder; give the .onnx file to write")
+    if not out.exists():
+        return out
+    if not out.is_file():
+        raise TintaError(f"{out}: {not_a_file(out)}; give the .onnx file to write")
+    if not is_tinta_onnx(out):
+        raise TintaError(f"{out} exists and is not an ONNX file exported by tinta; it is left as it is: "
+                         f"choose another --out")
+    return out
+
+
+def is_tinta_onnx(path: Path) -> bool:
+    """Whether ``path`` is an ONNX model carrying tinta's metadata (read without its weights' external data)."""
+    import onnx
+
+    try:
+        m = onnx.load(str(path), load_external_data=False)
+    except Exception:  # protobuf raises its own DecodeError (and others) for files that are not ONNX
+        return False
+    return any(p.key == "tinta" for p in m.metadata_props)
 
 
 class OnnxModel:
@@ -82,7 +106,8 @@ def load_onnx(path: str | Path, render_size: int | None = None, threads: int | N
     (Files from older versions name the head ``task`` at the top of the metadata.)"""
     path = Path(path)
     if not path.is_file():
-        raise TintaError(f"{path}: ONNX file not found")
+        why = not_a_file(path)
+        raise TintaError(f"{path}: ONNX file not found" if why == "no such file" else f"{path}: {why}")
     model = OnnxModel(path, threads)
     try:
         meta = json.loads(model.metadata["tinta"])

@@ -11,10 +11,12 @@ on the next run that writes into the same folder.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -70,9 +72,34 @@ def atomic_path(path: str | Path, mkdir: bool = True) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except Exception as e:
+        named = _named(e, path)
+        if named is e:
+            raise
+        raise named from e
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def _named(e: Exception, path: Path) -> Exception:
+    """A write's failure as an OSError that names ``path`` when the machine refused it: an OSError without
+    a file name (``f.write`` gives none), or any library's error (safetensors, torch.save) on a full disk."""
+    if isinstance(e, OSError) and not e.filename and e.errno:
+        return OSError(e.errno, describe_os_error(e), str(path))
+    if not isinstance(e, (OSError, TintaError)) and _disk_full(e, path.parent):
+        return OSError(errno.ENOSPC, describe_os_error(OSError(errno.ENOSPC, "")), str(path))
+    return e
+
+
+def _disk_full(e: Exception, folder: Path) -> bool:
+    if "os error 28" in str(e) or "No space left" in str(e):
+        return True
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < (1 << 20)  # under 1 MB free: what else made the write fail
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any], mkdir: bool = True) -> Path:
@@ -102,6 +129,37 @@ def read_json(path: str | Path) -> Any:
         raise TintaError(f"{path}: is a folder, not a JSON file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise TintaError(f"{path}: not valid JSON ({e})") from None
+
+
+def not_a_file(path: str | Path) -> str:
+    """Why ``path`` is not a regular file to read, in a few words ('' when it is one): missing, a
+    folder, a FIFO, a device, a socket."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        return describe_os_error(e)
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"is {kind}, not a regular file"
+
+
+_ERRNO_WORDS = {errno.ENOENT: "no such file", errno.EISDIR: "is a folder, not a file",
+                errno.ENOTDIR: "a part of the path is not a folder", errno.ENOSPC: "no space left on the disk",
+                errno.EDQUOT: "disk quota exceeded", errno.EACCES: "permission denied",
+                errno.EPERM: "permission denied", errno.EROFS: "the disk is read-only"}
+
+
+def describe_os_error(e: OSError) -> str:
+    """An OSError in a few words, without the path (the caller names it)."""
+    return _ERRNO_WORDS.get(e.errno) or e.strerror or e.__class__.__name__
+
+
+def os_error_line(e: OSError) -> str:
+    """'PATH: what went wrong' for an OSError (the path when it has one)."""
+    return f"{e.filename}: {describe_os_error(e)}" if e.filename else describe_os_error(e)
 
 
 def sha256_file(path: str | Path) -> str:

@@ -16,6 +16,7 @@ the others a log-uniform number of points, each the mean a,b of a small patch of
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -26,6 +27,7 @@ import torch
 
 from tinta import color
 from tinta.errors import TintaError
+from tinta.files import describe_os_error
 
 HINT_PATCH = 3  # side, in render pixels, of the square a point hint covers at inference
 TRAIN_PATCHES = (1, 2, 3, 4, 5)  # patch sides drawn for simulated hints
@@ -39,6 +41,10 @@ HINT_CHANNELS = 3  # a/110, b/110, mask
 PROP_SIGMA_XY = 0.1  # spatial reach, as a share of the short side
 PROP_SIGMA_L = 10.0  # lightness difference (L units) across which a hint still reaches
 PROP_PRIOR = 0.01  # weight of the model's own colour against the hints' (normalised convolution)
+
+# limits on what users give, the same in the CLI, the API and tinta serve
+MAX_HINTS = 500  # point hints per picture or clip
+MAX_HINTS_FILE_BYTES = 8 << 20  # a --hints file (a JSON list, or a summary holding one)
 
 RGB = tuple[int, int, int]
 _HEX = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
@@ -119,17 +125,40 @@ def as_hint(item) -> Hint:
     return Hint(_coordinate(item[0], item), _coordinate(item[1], item), rgb)
 
 
+HINTS_FORM = "a list of hints such as [(120, 80, '#c03020')] or ['120,80=#c03020']"
+
+
 def as_hints(items) -> list[Hint]:
-    return [as_hint(h) for h in (items or [])]
+    """A list (or other iterable) of hints in any form :func:`as_hint` takes -> Hints; at most MAX_HINTS
+    (counted before any is parsed). A string or a single hint is a TypeError naming the expected form."""
+    if items is None:
+        return []
+    if isinstance(items, (str, bytes, dict, Hint)):
+        raise TypeError(f"hints must be {HINTS_FORM}, not a {type(items).__name__}")
+    try:
+        items = list(itertools.islice(items, MAX_HINTS + 1))
+    except TypeError:
+        raise TypeError(f"hints must be {HINTS_FORM}, not a {type(items).__name__}") from None
+    if len(items) > MAX_HINTS:
+        raise TintaError(f"too many point hints (more than {MAX_HINTS}); give at most {MAX_HINTS}")
+    return [as_hint(h) for h in items]
 
 
 def read_hints(path: str | Path) -> list[Hint]:
     """A JSON file: a list of hints (``{"x", "y", "color"}``, ``[x, y, colour]`` or 'X,Y=COLOUR'),
-    or a summary written by ``tinta colorize`` (its ``"hints"`` list)."""
+    or a summary written by ``tinta colorize`` (its ``"hints"`` list); at most MAX_HINTS_FILE_BYTES."""
+    what = f"--hints {path}: cannot read a JSON list of hints"
     try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise TintaError(f"--hints {path}: cannot read a JSON list of hints ({e.__class__.__name__})") from None
+        with open(path, "rb") as f:  # a FIFO (a shell's <(...)) is read too, as far as the limit
+            raw = f.read(MAX_HINTS_FILE_BYTES + 1)
+    except OSError as e:
+        raise TintaError(f"{what} ({describe_os_error(e)})") from None
+    if len(raw) > MAX_HINTS_FILE_BYTES:
+        raise TintaError(f"{what} (larger than {MAX_HINTS_FILE_BYTES >> 20} MB)")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise TintaError(f"{what} ({e.__class__.__name__})") from None
     if isinstance(data, dict) and "hints" in data:
         data = data["hints"]
     if not isinstance(data, list):
@@ -142,6 +171,22 @@ def check_hints(hints: list[Hint], width: int, height: int) -> None:
     for h in hints:
         if not (0 <= h.x < width and 0 <= h.y < height):
             raise TintaError(f"hint {h} is outside the picture ({width}x{height} pixels)")
+
+
+def displayed_to_stored(hints: list[Hint], width: int, height: int, rotation: int) -> list[Hint]:
+    """Point hints on a video's displayed frames -> the same points on its stored frames (``width`` x
+    ``height``, as decoded), for a display ``rotation`` in degrees counter-clockwise (a phone video's;
+    the displayed frame is ``np.rot90(stored, rotation // 90)``). Hints outside the displayed frame are
+    refused, as on a photo, whose hints are in its EXIF-rotated pixels."""
+    k = (int(rotation) // 90) % 4
+    check_hints(hints, *((height, width) if k % 2 else (width, height)))
+
+    def flip(v: float, n: int) -> float:  # pixel v counted from the other end of n pixels
+        return max(n - 1 - v, 0.0)
+
+    turn = {0: lambda x, y: (x, y), 1: lambda x, y: (flip(y, width), x),
+            2: lambda x, y: (flip(x, width), flip(y, height)), 3: lambda x, y: (y, flip(x, height))}[k]
+    return [Hint(*turn(h.x, h.y), h.rgb) for h in hints]
 
 
 def colours_ab(colours: list[RGB]) -> torch.Tensor:
@@ -264,19 +309,33 @@ def train_global_hints(ab: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 EMPTY_PALETTE = "the palette is empty; give one colour or more, e.g. '#c03020,#2050a0'"
+_PALETTE_SEP = re.compile(r"[,\s]+")
 
 
 def palette_ab(palette) -> torch.Tensor:
-    """A palette (colours as #rrggbb strings or (r, g, b)) -> a,b ``(1, 2, 1, N)``."""
-    colours = [parse_color(c) for c in palette]
-    if not colours:
-        raise TintaError(EMPTY_PALETTE)
-    return colours_ab(colours).T[None, :, None, :]
+    """A palette (see :func:`as_palette`) -> a,b ``(1, 2, 1, N)``."""
+    return colours_ab(as_palette(palette)).T[None, :, None, :]
 
 
 def parse_palette(text: str) -> list[RGB]:
-    """'#c03020,#2050a0' -> [(192, 48, 32), (32, 80, 160)]."""
-    colours = [parse_color(c) for c in str(text).split(",") if c.strip()]
+    """'#c03020,#2050a0' (commas and/or spaces between colours) -> [(192, 48, 32), (32, 80, 160)];
+    text naming no colour (empty, only commas or spaces) is refused. The one rule for the CLI, the API
+    and tinta serve."""
+    colours = [parse_color(c) for c in _PALETTE_SEP.split(str(text)) if c]
+    if not colours:
+        raise TintaError(EMPTY_PALETTE)
+    return colours
+
+
+def as_palette(palette) -> list[RGB]:
+    """A palette as the CLI writes it ('#c03020,#2050a0') or a list of colours (#rrggbb strings or
+    (r, g, b)) -> [(r, g, b), ...], one colour or more."""
+    if isinstance(palette, str):
+        return parse_palette(palette)
+    if isinstance(palette, (bytes, dict)) or not hasattr(palette, "__iter__"):
+        raise TypeError(f"palette must be a string like '#c03020,#2050a0' or a list of colours, "
+                        f"not a {type(palette).__name__}")
+    colours = [parse_color(c) for c in palette]
     if not colours:
         raise TintaError(EMPTY_PALETTE)
     return colours

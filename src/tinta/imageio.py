@@ -24,7 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tinta import color
 from tinta.errors import TintaError
-from tinta.files import atomic_path
+from tinta.files import atomic_path, not_a_file
 
 STRIP_ROWS = 256
 FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "tif": "TIFF", "tiff": "TIFF", "bmp": "BMP",
@@ -79,14 +79,17 @@ def _from_array(arr: np.ndarray) -> Image.Image:
 
 def _from_path(path: Path) -> Image.Image:
     if not path.is_file():
-        raise TintaError(f"{path}: no such file")
+        raise TintaError(f"{path}: {not_a_file(path)}")
     try:
         im = Image.open(path)
         im.load()
     except Image.DecompressionBombError as e:
         raise TintaError(f"{path}: too many pixels ({e})") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise TintaError(f"{path}: not a readable image ({e.__class__.__name__}: {e})") from None
+    except UnidentifiedImageError:
+        raise TintaError(f"{path}: not a readable image (no picture format Pillow knows)") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        detail = str(e).replace(f"'{path}'", "").replace(str(path), "")  # the path is said once, first
+        raise TintaError(f"{path}: not a readable image ({e.__class__.__name__}: {detail})") from None
     return im
 
 

@@ -16,6 +16,7 @@ picture costs no more than a normal photo.
 from __future__ import annotations
 
 import math
+import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -291,7 +292,8 @@ def load_model(name_or_path: str = "default", render_size: int | None = None) ->
         native = info.native_size
         return Colorizer(model, head, native if render_size is None else render_size, str(name_or_path))
     if name_or_path not in registry() and ("/" in name_or_path or name_or_path.startswith(".")):
-        raise TintaError(f"{name_or_path}: no such run folder")
+        why = "is not a folder; give a run folder" if os.path.lexists(name_or_path) else "no such run folder"
+        raise TintaError(f"{name_or_path}: {why}")
     model, head, entry = load_pretrained(name_or_path)
     return Colorizer(model, head, entry.render_size if render_size is None else render_size, name_or_path)
 

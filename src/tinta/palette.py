@@ -11,7 +11,7 @@ import torch
 
 from tinta import color
 from tinta.errors import TintaError
-from tinta.files import write_text
+from tinta.files import not_a_file, write_text
 
 SPACES = ("rgb", "lab")
 _CHUNK = 1 << 14  # pixels per block in Palette.quantize
@@ -88,7 +88,8 @@ class Palette:
         """Read a palette JSON written by :meth:`save`; TintaError when missing or invalid."""
         path = Path(path)
         if not path.is_file():
-            raise TintaError(f"palette file not found: {path}")
+            why = not_a_file(path)
+            raise TintaError(f"palette file not found: {path}" if why == "no such file" else f"{path}: {why}")
         try:
             return cls.from_dict(json.loads(path.read_text()))
         except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as e:

@@ -17,7 +17,7 @@ import torch.nn as nn
 from safetensors.torch import load_file, save_file
 
 from tinta.errors import TintaError
-from tinta.files import atomic_write, read_json
+from tinta.files import atomic_write, not_a_file, read_json
 from tinta.heads import Head, head_from_dict
 from tinta.models import create_model
 
@@ -33,7 +33,8 @@ def save_weights(model: nn.Module, path: Path, half: bool = False, metadata: dic
 def load_weights(model: nn.Module, path: Path) -> None:
     """Load safetensors weights into ``model`` (any float dtype); TintaError if they do not fit."""
     if not Path(path).is_file():
-        raise TintaError(f"{path}: checkpoint not found")
+        why = not_a_file(path)
+        raise TintaError(f"{path}: checkpoint not found" if why == "no such file" else f"{path}: {why}")
     try:
         state = load_file(str(path))
     except Exception as e:

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from faults.conftest import colorize, one_line_error, snapshot, temp_files
+from tinta.errors import TintaError
 
 from helpers import photo
 
@@ -199,8 +200,50 @@ def test_full_disk_leaves_no_partial_output(model_run, pics, tmp_path, capsys):
         assert rc in (1, 2)
         out = capsys.readouterr()
         assert "Traceback" not in out.err
+        failed = [ln for ln in out.out.splitlines() if ln.startswith("  failed:")]
+        assert failed and all("no space left on the disk" in ln and str(disk) in ln for ln in failed), out.out
+        if rc == 2:  # the summary did not fit either: said in the one error line, which names it
+            assert "no space left on the disk" in out.err and "s.json" in out.err, out.err
         assert not temp_files(disk) and snapshot(big) == before
         for p in disk.glob("*.png"):  # whatever was written is a whole picture
             Image.open(p).load()
     finally:
         os.system(f"umount {disk}")
+
+
+def test_photo_without_a_suffix_is_read_with_a_picture_format(model_run, tmp_path, capsys):
+    """Regression: `tinta colorize picture --format png` used to refuse the photo (it was read before)."""
+    d = tmp_path / "in"
+    d.mkdir()
+    Image.fromarray(photo()).save(d / "picture", format="JPEG")
+    before = snapshot(d)
+    assert colorize(model_run, str(d / "picture"), "-o", str(tmp_path / "out")) == 2
+    one_line_error(capsys, "no pictures to colourize", "give --format png to read it as a picture")
+    assert colorize(model_run, str(d / "picture"), "-o", str(tmp_path / "out"), "--format", "png") == 0
+    assert Image.open(tmp_path / "out" / "picture.png").size == (56, 40)
+    assert snapshot(d) == before and not temp_files(tmp_path)
+
+
+def test_paths_of_the_wrong_kind_are_named_for_what_they_are(model_run, pics, tmp_path, capsys):
+    """Messages used to say 'no such file' (or 'not found') for a folder or a FIFO."""
+    from tinta.cli import main
+
+    os.mkfifo(tmp_path / "pipe.mp4")
+    (tmp_path / "folder.onnx").mkdir()
+    out = ["-o", str(tmp_path / "out")]
+    cases = [
+        (["colorize", str(pics), *out, "--model", str(pics / "a.jpg")], "is not a folder; give a run folder"),
+        (["colorize", str(pics), *out, "--checkpoint", str(model_run), "--backend", "onnx", "--onnx",
+          str(tmp_path / "folder.onnx")], "is a folder, not a file"),
+        (["colorize", str(pics), *out, "--checkpoint", str(model_run), "--hints", str(tmp_path)], "is a folder"),
+    ]
+    for argv, words in cases:
+        assert main(argv) == 2
+        one_line_error(capsys, words)
+    import tinta
+
+    with pytest.raises(TintaError, match="is a FIFO \\(named pipe\\), not a regular file"):
+        tinta.colorize_video(tmp_path / "pipe.mp4", tmp_path / "out.mp4", model=str(model_run))
+    with pytest.raises(TintaError, match="is a folder, not a file"):
+        tinta.colorize(tmp_path / "folder.onnx", model=str(model_run))
+    assert not temp_files(tmp_path)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms
 
-from faults.conftest import colorize, one_line_error
+from faults.conftest import colorize, one_line_error, snapshot, temp_files
 from tinta.errors import TintaError
 from tinta.imageio import read_picture
 from tinta.inference import Colorizer, load_model, render_shape
@@ -179,3 +179,21 @@ def test_export_onto_a_folder_is_refused_without_leftovers(tmp_path, model_run, 
     assert main(["export", "onnx", "--model", str(model_run), "--out", str(tmp_path / "dir.onnx")]) == 2
     one_line_error(capsys, "is a folder")
     assert list(tmp_path.iterdir()) == [tmp_path / "dir.onnx"] and not list((tmp_path / "dir.onnx").iterdir())
+
+
+def test_export_never_replaces_a_file_that_is_not_a_tinta_onnx(tmp_path, model_run, capsys):
+    """`tinta export onnx --out keep.jpg` used to replace the photo (exit 0)."""
+    from tinta.cli import main
+
+    export = ["export", "onnx", "--model", str(model_run), "--out"]
+    Image.fromarray(photo(seed=4)).save(tmp_path / "keep.jpg")
+    (tmp_path / "notes.onnx").write_text("my notes, not a model")
+    before = snapshot(tmp_path)
+    for name in ("keep.jpg", "notes.onnx"):
+        assert main([*export, str(tmp_path / name)]) == 2
+        one_line_error(capsys, "exists and is not an ONNX file exported by tinta")
+    assert main([*export, "/dev/null"]) == 2
+    one_line_error(capsys, "is a device, not a regular file")
+    assert snapshot(tmp_path) == before and not temp_files(tmp_path)
+    assert main([*export, str(tmp_path / "m.onnx")]) == 0 and main([*export, str(tmp_path / "m.onnx")]) == 0
+    assert snapshot(tmp_path).keys() == before.keys() | {"m.onnx"}  # its own export is replaced

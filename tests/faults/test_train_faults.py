@@ -3,17 +3,20 @@ resumes to the same weights as an uninterrupted run; damaged checkpoints are ref
 
 from __future__ import annotations
 
+import contextlib
+import os
 import pickle
+import shutil
 
 import pytest
 from PIL import Image
 
-from faults.conftest import one_line_error
+from faults.conftest import one_line_error, temp_files
 from tinta.cli import main
 from tinta.runs import read_state
 from tinta.train import checkpoint
 
-from helpers import photo
+from helpers import make_run, photo
 
 STEPS = ("weights", "optimizer", "state", "link", "commit")
 
@@ -125,3 +128,78 @@ def test_resume_refuses_damaged_optimizer_state(data, tmp_path, capsys, damage):
     import os
 
     assert not os.path.exists("/tmp/tinta-pwned-by-pickle")
+
+
+def test_init_from_a_run_where_nothing_fits_is_refused(data, tmp_path, capsys):
+    """`--init-from` a run of another width used to train from scratch, saying 'initialised 1 of 62 tensors'
+    (it copied a 2-number output bias and BatchNorm's step counters)."""
+    other = make_run(tmp_path / "wide", model="small-unet")  # width 8; this run trains width 4
+    assert train(data, tmp_path / "run", "--init-from", str(other), epochs=1) == 2
+    one_line_error(capsys, "none of its weights fits this model")
+    assert not (tmp_path / "run" / "checkpoint").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 4 MB tmpfs (needs root), unmounted afterwards."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a small tmpfs")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.system(f"mount -t tmpfs -o size=4m tmpfs {disk} 2>/dev/null") != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield disk
+    os.system(f"umount {disk}")
+
+
+def _fill(disk, leave: int) -> None:
+    """Fill the disk, then free ``leave`` bytes."""
+    with contextlib.suppress(OSError), open(disk / "filler", "wb") as f:
+        while True:
+            f.write(b"\0" * 4096)
+            f.flush()
+    os.truncate(disk / "filler", max(0, (disk / "filler").stat().st_size - leave))
+
+
+@pytest.mark.parametrize("leave, fails", [(0, "config.json"), (12 << 10, ".safetensors")])
+def test_full_disk_while_saving_a_checkpoint_is_one_line_and_loses_nothing(data, small_disk, capsys, leave, fails):
+    """A full disk used to end training with a SafetensorError traceback (room for the config and metrics, not the
+    weights), or with 'No space left on device' and no path (no room at all)."""
+    out = small_disk / "run"
+    assert train(data, out, epochs=1) == 0
+    committed = (out / "checkpoint" / "last.safetensors").read_bytes()
+    _fill(small_disk, leave)
+    capsys.readouterr()
+    assert train(data, out, "--resume", epochs=2) == 2
+    line = one_line_error(capsys, "no space left on the disk", str(out), fails)
+    assert "SafetensorError" not in line
+    (small_disk / "filler").unlink()
+    assert read_state(out)["epoch"] == 1 and (out / "checkpoint" / "last.safetensors").read_bytes() == committed
+    assert not temp_files(out) and [p.name for p in out.glob(".checkpoint-*")] == [".checkpoint-0001"]
+    assert train(data, out, "--resume", epochs=2) == 0 and read_state(out)["epoch"] == 2
+
+
+class _FakeJudge:
+    """Stands in for EfficientNet-Lite2 (the cost is what is tested, not the classes)."""
+
+    def predict(self, rgb8):
+        import torch
+
+        return torch.zeros(len(rgb8), dtype=torch.long)
+
+
+def test_evaluate_says_what_the_judge_costs(data, tmp_path, capsys, monkeypatch):
+    """The judge (on by default) turned 40 s of CIFAR evaluation into 300 s without a word."""
+    from tinta.evaluate import evaluate
+
+    monkeypatch.setattr(evaluate, "_judge", _FakeJudge)
+    assert train(data, tmp_path / "run", epochs=1) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--run", str(tmp_path / "run"), "--split", "test"]) == 0
+    out = capsys.readouterr()
+    assert "the semantic judge classifies 12 pictures (4 images x 3 rows, upscaled to 260 px): about 1 s" in out.err
+    assert "--no-judge skips it" in out.err and "the semantic judge took" in out.out
+    assert evaluate.judge_cost(1000, 3).endswith("about 5 min on a 2-core CPU; --no-judge skips it")
+    assert main(["evaluate", "--run", str(tmp_path / "run"), "--split", "test", "--no-judge"]) == 0
+    out = capsys.readouterr()
+    assert "judge" not in out.err + out.out

@@ -67,16 +67,17 @@ def load_colorizer(args: argparse.Namespace):
 
 
 def read_hint_options(args: argparse.Namespace) -> list:
-    """--hints FILE then every --hint, parsed (a TintaError names a bad one)."""
-    from tinta.hints import parse_hint, read_hints
+    """--hints FILE then every --hint, parsed (a TintaError names a bad one; at most MAX_HINTS in all)."""
+    from tinta.hints import as_hints, read_hints
 
-    return (read_hints(args.hints) if args.hints else []) + [parse_hint(h) for h in args.hint]
+    return as_hints([*(read_hints(args.hints) if args.hints is not None else []), *args.hint])
 
 
-def parse_palette(text: str) -> list:
+def parse_palette(text: str | None) -> list | None:
+    """--palette, by the library's one rule (text naming no colour is refused); None when not given."""
     from tinta.hints import parse_palette
 
-    return parse_palette(text)
+    return None if text is None else parse_palette(text)
 
 
 def guide_summary(args: argparse.Namespace, hints: list) -> dict:
@@ -122,9 +123,9 @@ def run(args: argparse.Namespace) -> int:
     summary_path = batch.check_summary_path(args.summary, inputs)
     batch.check_out_dir(out_dir)
     jobs = batch.shard_of(plan.jobs, shard_i, shard_n)
-    hints = read_hint_options(args)  # bad hints are refused before the model loads
+    hints, palette = read_hint_options(args), parse_palette(args.palette)  # refused before the model loads
     colorizer = load_colorizer(args)
-    guide = colorizer.guide(hints, args.reference, args.palette and parse_palette(args.palette))
+    guide = colorizer.guide(hints, args.reference, palette)
     problems = plan.problems if shard_i == 0 else []  # reported once, by shard 0
     pictures = [j for j in jobs if not batch.is_video(j.src)]
     result = batch.run_jobs(colorizer, pictures, inputs, args.saturation, args.skip_existing,

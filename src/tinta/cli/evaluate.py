@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from tinta.cli.args import non_negative, positive
 
@@ -51,6 +52,8 @@ def format_results(report: dict) -> str:
                  + (f"ground-truth top-1 {res['gt']['top1']:.4f}; " if "top1" in res["gt"] else "")
                  + (f"ground-truth judge top-1 {res['gt']['judge_top1']:.4f}; " if "judge_top1" in res["gt"] else "")
                  + f"model {res['model_ms_per_image']:.2f} ms/image")
+    if "judge_seconds" in res:
+        lines.append(f"the semantic judge took {res['judge_seconds']:.1f} s (--no-judge skips it)")
     return "\n".join(lines)
 
 
@@ -60,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate_run(args.run_dir, split=args.split, data_root=args.data_root,
                           which=args.checkpoint, batch_size=args.batch_size, max_images=args.max_images,
                           render_size=args.render_size, size=args.size, temperatures=args.temperatures,
-                          semantic=args.semantic, judge=args.judge)
+                          semantic=args.semantic, judge=args.judge,
+                          log=lambda line: print(f"tinta evaluate: {line}", file=sys.stderr))
     print(format_results(report))
     columns = ", ".join(report["grid_columns"])
     print(f"saved {report['report']} and {report['grid']} (columns: {columns})")

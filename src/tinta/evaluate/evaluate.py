@@ -99,6 +99,7 @@ class _Classifiers:
         self.top1 = Top1() if semantic and self.targets is not None else None
         self.judge = _judge() if judge else None
         self.features: dict[str, list[torch.Tensor]] = {}  # row -> the judge's pooled features, batch by batch
+        self.judge_seconds = 0.0  # the judge's share of the time: it classifies every row of every image
 
     def score(self, accs: dict[str, _Acc], gt_acc: _Acc, preds: dict, names: list[str], gt8, idx) -> None:
         """Add the scores of rows ``names`` of ``preds`` and of the ground truth ``gt8`` (images ``idx``)."""
@@ -109,6 +110,7 @@ class _Classifiers:
                 accs[name].add("top1", self.top1.correct(preds[name], t))
         if self.judge is None:
             return
+        t0 = time.perf_counter()
         gt_class, feats = self.judge.embed(gt8)
         self.features.setdefault("gt", []).append(feats)
         if t is not None:
@@ -119,6 +121,7 @@ class _Classifiers:
             accs[name].add("agree", (cls == gt_class).float())
             if t is not None:
                 accs[name].add("judge_top1", (cls == t).float())
+        self.judge_seconds += time.perf_counter() - t0
 
     def add_fd(self, results: dict[str, dict]) -> None:
         """``fd`` of every judged row against the ground truth; for ``gt`` the distance between its two halves
@@ -199,7 +202,20 @@ def evaluate_model(model, head: Head, data: ImageSet, batch_size: int = 64, ssim
     results["gt"] = gt_acc.means()
     scorer.add_fd(results)
     results["model_ms_per_image"] = 1000 * t_model / max(len(data), 1)
+    if scorer.judge is not None:
+        results["judge_seconds"] = scorer.judge_seconds
     return results, {k: torch.cat(v) for k, v in grid.items() if v}
+
+
+JUDGE_SECONDS = 0.1  # per picture, Lite2 at 260 px on one thread of a shared 2-core CPU (evaluate/judge.py)
+
+
+def judge_cost(images: int, rows: int) -> str:
+    """A line on what the semantic judge will cost: it classifies every row (decodings, grey, ground truth)."""
+    seconds = images * rows * JUDGE_SECONDS
+    took = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    return (f"the semantic judge classifies {images * rows:,} pictures ({images:,} images x {rows} rows, upscaled "
+            f"to 260 px): about {took} on a 2-core CPU; --no-judge skips it")
 
 
 def resolve_render_size(render_size: int | None, native: int | None) -> int:
@@ -220,11 +236,12 @@ def report_name(info, split: str, data_root: str | None = None) -> str:
 def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None = None, which: str = "best",
                  batch_size: int = 64, max_images: int | None = None, render_size: int | None = None,
                  size: int | None = None, temperatures: tuple[float, ...] | None = None,
-                 semantic: bool = True, judge: bool = True) -> dict:
+                 semantic: bool = True, judge: bool = True, log=None) -> dict:
     """Score a run on ``split``: images at their own size (or resized to ``size``), the model at
     ``render_size`` (None: the size it trained at; 0: the full image), classifier heads decoded at
     each of ``temperatures`` (default: the run's own); ``semantic`` / ``judge``: the ImageNet scores
-    of :func:`evaluate_model`. Writes ``eval-SPLIT[-SOURCE].json`` and a picture grid beside it."""
+    of :func:`evaluate_model`. Writes ``eval-SPLIT[-SOURCE].json`` and a picture grid beside it.
+    ``log``: called with a line saying what the judge will cost before it starts (it is most of the time)."""
     from tinta.data import load_dataset
 
     run_dir = Path(run_dir)
@@ -237,6 +254,8 @@ def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None
     root = info.eval_root(data_root)
     data = load_dataset(tc["dataset"], root, split, classes=classes, size=size)
     data = spread_subset(data, max_images)
+    if judge and log is not None:
+        log(judge_cost(len(data), len(head.decodings) + 2))
     results, grid = evaluate_model(model, head, data, batch_size, render_size=rs, semantic=semantic,
                                   judge=judge)
     report = {

@@ -36,12 +36,16 @@ def commit(run_dir: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, st
     if new.exists():
         shutil.rmtree(new)
     new.mkdir()
-    save_weights(model, new / "last.safetensors")
-    _reached("weights")
-    atomic_write(new / "optimizer.pt", lambda tmp: torch.save(opt.state_dict(), tmp))
-    _reached("optimizer")
-    write_json(new / "state.json", state)
-    _reached("state")
+    try:
+        save_weights(model, new / "last.safetensors")
+        _reached("weights")
+        atomic_write(new / "optimizer.pt", lambda tmp: torch.save(opt.state_dict(), tmp))
+        _reached("optimizer")
+        write_json(new / "state.json", state)
+        _reached("state")
+    except Exception:  # a full disk: the committed checkpoint stays as it was, the new folder goes
+        shutil.rmtree(new, ignore_errors=True)
+        raise
     link_tmp = tmp_path(run_dir / LINK)
     with contextlib.suppress(FileNotFoundError):
         link_tmp.unlink()

@@ -154,7 +154,7 @@ def init_weights_from(model: nn.Module, run_dir: str) -> tuple[int, int]:
     path = weights_file(Path(run_dir), "best")
     if not path.is_file():
         raise TintaError(f"--init-from {run_dir}: no best.safetensors there")
-    state, own, copied = load_file(str(path)), model.state_dict(), 0
+    state, own, copied, numbers = load_file(str(path)), model.state_dict(), 0, 0
     for k, v in state.items():
         t = own.get(k)
         if t is None or v.dim() != t.dim():
@@ -167,6 +167,10 @@ def init_weights_from(model: nn.Module, run_dir: str) -> tuple[int, int]:
         else:
             continue
         copied += 1
+        numbers += v.numel() if v.is_floating_point() else 0  # BatchNorm's step counters fit any model
+    if numbers < 0.01 * sum(t.numel() for t in own.values() if t.is_floating_point()):
+        raise TintaError(f"--init-from {run_dir}: none of its weights fits this model (under 1% of them: another "
+                         f"architecture or width); give a run of the same model, or train without --init-from")
     return copied, len(own)
 
 

@@ -60,17 +60,18 @@ def cut_frames(shots: list[Shot]) -> list[int]:
 
 
 def write_clip(path: str | Path, frames: Iterable[np.ndarray], fps: int = 12, audio: bool = False,
-               grey: bool = False) -> Path:
+               grey: bool = False, audio_rate: int = 48000) -> Path:
     """Encode ``frames`` (``(H, W, 3)`` uint8) into ``path`` (its suffix picks the container and codec:
     H.264, MPEG-4 or VP9) at ``fps``; ``audio``: a 440 Hz tone as long as the clip in the container's
-    default audio codec (AAC, Opus, MP3); ``grey``: the frames' luma only (a black-and-white film)."""
+    default audio codec (AAC, Opus, MP3) at ``audio_rate`` samples per second; ``grey``: the frames' luma
+    only (a black-and-white film)."""
     av, path = require_av(), Path(path)
     container = CONTAINERS[path.suffix.lstrip(".").lower()]
     codec, options = ENCODERS[container]
     n = 0
     with av.open(str(path), "w", format=container) as out:
         v = out.add_stream(codec, rate=fps, options=dict(options) if codec != "mpeg4" else {})
-        sound = _tone_stream(out) if audio else None
+        sound = _tone_stream(out, audio_rate) if audio else None
         for rgb in frames:
             if n == 0:
                 v.height, v.width = rgb.shape[:2]
@@ -86,15 +87,15 @@ def write_clip(path: str | Path, frames: Iterable[np.ndarray], fps: int = 12, au
     return path
 
 
-def _tone_stream(out):
-    s = out.add_stream(out.default_audio_codec, rate=48000)
+def _tone_stream(out, rate: int = 48000):
+    s = out.add_stream(out.default_audio_codec, rate=rate)
     s.layout = "stereo"
     return s
 
 
 def _write_tone(out, s, seconds: Fraction) -> None:
     av = require_av()
-    rate, size = 48000, s.codec_context.frame_size or 1024
+    rate, size = s.codec_context.sample_rate, s.codec_context.frame_size or 1024
     total = int(seconds * rate)
     for t in range(0, total, size):
         k = np.arange(t, min(total, t + size))

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from tinta.errors import TintaError
+from tinta.files import not_a_file
 
 # container -> (encoder, options); H.264 CRF 18 is visually lossless for most material
 ENCODERS = {
@@ -69,7 +70,7 @@ class VideoInfo:
 def _open(path: Path):
     av = require_av()
     if not path.is_file():
-        raise TintaError(f"{path}: not found")
+        raise TintaError(f"{path}: {not_a_file(path)}")
     try:
         container = av.open(str(path), metadata_errors="replace")
     except av.FFmpegError as e:
@@ -109,8 +110,19 @@ def probe(path: str | Path) -> VideoInfo:
         info = VideoInfo(path, vs.codec_context.width, vs.codec_context.height, Fraction(rate), Fraction(vs.time_base),
                          sorted(pts), len(c.streams.audio), vs.codec_context.name)
         _check_whole(info, vs.frames, c, ends, vs.codec_context.has_b_frames)
+        info.notes += _left_out(path, [s for s in c.streams if s is not vs and s.type != "audio"])
     info.rotation = _rotation(path)
     return info
+
+
+def _left_out(path: Path, streams: list) -> list[str]:
+    """Notes on the streams an output does not carry (subtitles, more video streams, data)."""
+    kinds: dict[str, int] = {}
+    for s in streams:
+        kind = "other video" if s.type == "video" else s.type
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return [f"{path}: {n} {kind} stream{'s' * (n > 1)} not copied (outputs hold the first video stream and the audio)"
+            for kind, n in kinds.items()]
 
 
 def _rotation(path: Path) -> int:
@@ -190,6 +202,23 @@ def output_time_base(container: str, info: VideoInfo) -> Fraction:
     return Fraction(1, 1) / info.rate if container == "avi" else info.time_base
 
 
+def encoder_rate(codec: str, rate: int) -> int:
+    """``rate`` if the audio encoder ``codec`` takes it, else the nearest rate above it that it takes
+    (the highest when none is above: Opus takes 48 kHz, not 44.1 kHz)."""
+    rates = require_av().codec.Codec(codec, "w").audio_rates or ()
+    if not rates or rate in rates:
+        return rate
+    above = [r for r in rates if r > rate]
+    return min(above) if above else max(rates)
+
+
+def open_output(path: Path, container: str):
+    """An output container. AVI counts frames: negative audio timestamps (AAC's priming packet) are kept
+    as they are, since shifting every stream to start at 0 would move the video by half a frame."""
+    options = {"avoid_negative_ts": "disabled"} if container == "avi" else {}
+    return require_av().open(str(path), "w", format=container, options=options)
+
+
 class AudioCopy:
     """The input's audio streams in an output: packets copied untouched when the container can hold
     the codec, else decoded and re-encoded to the container's default audio codec (noted)."""
@@ -201,10 +230,11 @@ class AudioCopy:
     def _add(self, template):
         if template.codec_context.name in self.out.supported_codecs:
             return self.out.add_stream_from_template(template), False
-        codec = self.out.default_audio_codec
+        codec, rate = self.out.default_audio_codec, template.codec_context.sample_rate
+        fit = encoder_rate(codec, rate)
         self.notes.append(f"{template.codec_context.name} audio cannot go into .{self.out.format.name}; "
-                          f"re-encoded as {codec}")
-        s = self.out.add_stream(codec, rate=template.codec_context.sample_rate)
+                          f"re-encoded as {codec}" + (f" (resampled from {rate} to {fit} Hz)" if fit != rate else ""))
+        s = self.out.add_stream(codec, rate=fit)  # the encoder resamples the decoded frames to its rate
         s.layout = template.codec_context.layout
         return s, True
 
@@ -235,9 +265,8 @@ class Writer:
         """``container``: an FFmpeg muxer name (``CONTAINERS``' values); ``audio_from``: an open input
         whose audio streams are copied; ``parts``: a shard part (``PART_MUXER``, exact timestamps, no
         B-frames), encoded for ``container`` and joined into it later by copying packets."""
-        av = require_av()
         self.info = info
-        self.out = av.open(str(path), "w", format=PART_MUXER if parts else container)
+        self.out = open_output(path, PART_MUXER if parts else container)
         try:
             self.video = self._video_stream(container, info, parts)
             self.audio = AudioCopy(self.out, audio_from.streams.audio if audio_from else ())
@@ -310,8 +339,7 @@ def _packets(path: Path, kind: str) -> Iterator:
 def join(parts: list[Path], src: VideoInfo, dst: Path, container: str) -> list[str]:
     """Shard parts (video only, no B-frames, timestamps of the input) joined into ``dst`` by copying
     packets, with the input's audio copied beside them. Returns notes."""
-    av = require_av()
-    with _open(parts[0]) as first, _open(src.path) as source, av.open(str(dst), "w", format=container) as out:
+    with _open(parts[0]) as first, _open(src.path) as source, open_output(dst, container) as out:
         video = out.add_stream_from_template(first.streams.video[0])
         video.time_base = output_time_base(container, src)
         video.codec_context.framerate = src.rate  # a decoder reports 1 / time base here

@@ -17,16 +17,16 @@ import contextlib
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from tinta.errors import TintaError
-from tinta.files import atomic_path, sweep_stale_temps, tmp_path
+from tinta.files import atomic_path, atomic_write, os_error_line, sweep_stale_temps, tmp_path
 from tinta.heads import check_saturation
-from tinta.hints import check_hints
+from tinta.hints import displayed_to_stored
 from tinta.inference import Colorizer, Guide, cached_model, check_render_size, predict_from_input, render_input
 from tinta.video import container_of, io
 from tinta.video.stabilize import StabilizeOptions, Stabilizer, require_cv2
@@ -82,11 +82,12 @@ def to_rgb8(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
 class FrameColorizer:
     """Frames in, colourized frames out, in order: batched through the model, then stabilised."""
 
-    def __init__(self, colorizer: Colorizer, options: VideoOptions, size: tuple[int, int]):
-        """``size``: the frames' (width, height), the frame of point hints' coordinates."""
+    def __init__(self, colorizer: Colorizer, options: VideoOptions, size: tuple[int, int], rotation: int = 0):
+        """``size``: the stored frames' (width, height); ``rotation``: the display rotation (degrees
+        counter-clockwise). Point hints are in the displayed frame's pixels, as a viewer shows the clip."""
         self.colorizer, self.options = colorizer, options
-        self.guide = options.guide or Guide()
-        check_hints(self.guide.hints, *size)
+        guide = options.guide or Guide()
+        self.guide = replace(guide, hints=displayed_to_stored(guide.hints, *size, rotation))
         self.stabilizer = Stabilizer(options.stabilize) if options.stabilize else None
 
     @property
@@ -161,9 +162,15 @@ def part_path(dst: Path, i: int, n: int) -> Path:
     return dst.with_name(f".{dst.name}.part-{i}-of-{n}.{io.PART_MUXER}")
 
 
+def shard_span(frames: int, i: int, n: int) -> tuple[int, int]:
+    """Frames ``[first, stop)`` of shard ``i`` of ``n`` (empty when the clip has fewer frames than shards)."""
+    return frames * i // n, frames * (i + 1) // n
+
+
 def _join_when_complete(dst: Path, info: io.VideoInfo, container: str, n: int) -> tuple[Path | None, list[str]]:
-    """Join the parts into ``dst`` when all ``n`` are there (the caller's part included); the joiner
-    claims part 0 by renaming it, so two shards finishing at once never both join."""
+    """Join the parts into ``dst`` when all ``n`` are there (the caller's part included; a shard with no
+    frames records an empty part); the joiner claims part 0 by renaming it, so two shards finishing at
+    once never both join."""
     parts = [part_path(dst, k, n) for k in range(n)]
     if not all(p.is_file() for p in parts):
         return None, []
@@ -172,9 +179,10 @@ def _join_when_complete(dst: Path, info: io.VideoInfo, container: str, n: int) -
         os.rename(parts[0], claim)
     except FileNotFoundError:  # another shard is joining
         return None, []
+    full = [p for k, p in enumerate([claim, *parts[1:]]) if len(range(*shard_span(info.frames, k, n)))]
     try:
         with atomic_path(dst) as tmp:
-            notes = io.join([claim, *parts[1:]], info, tmp, container)
+            notes = io.join(full, info, tmp, container)
     except BaseException:
         os.replace(claim, parts[0])
         raise
@@ -189,8 +197,8 @@ def colorize_file(colorizer: Colorizer, src: Path, dst: Path, container: str, op
     when ``options.shard`` has N > 1. Raises TintaError for an unreadable, damaged or truncated input."""
     info = io.probe(src)
     i, n = options.shard
-    span = (info.frames * i // n, info.frames * (i + 1) // n)
-    frames = FrameColorizer(colorizer, options, (info.width, info.height))
+    span = shard_span(info.frames, i, n)
+    frames = FrameColorizer(colorizer, options, (info.width, info.height), info.rotation)
     t0 = time.perf_counter()
     with _progress(span[1] - span[0], src.name, options.progress) as bar:
         if n == 1:
@@ -198,13 +206,23 @@ def colorize_file(colorizer: Colorizer, src: Path, dst: Path, container: str, op
                 written = _stream(info, frames, w, span, 0, bar)
             path, notes = dst, list(w.notes)
         else:
-            with atomic_path(part_path(dst, i, n)) as tmp, io.Writer(tmp, container, info, parts=True) as w:
-                written = _stream(info, frames, w, span, options.preroll, bar)
+            written = _write_part(info, frames, part_path(dst, i, n), container, span, options.preroll, bar)
             path, notes = _join_when_complete(dst, info, container, n)
             if path is None:
-                notes.append(f"{src}: frames {span[0]}..{span[1] - 1} of {info.frames} written (shard {i}/{n}); "
+                done = f"frames {span[0]}..{span[1] - 1}" if written else "no frames (the clip is shorter)"
+                notes.append(f"{src}: {done} of {info.frames} written (shard {i}/{n}); "
                              f"the last shard to finish joins the parts into {dst}")
     return VideoResult(path, written, time.perf_counter() - t0, frames.cuts, info.notes + notes)
+
+
+def _write_part(info: io.VideoInfo, frames: FrameColorizer, part: Path, container: str, span: tuple[int, int],
+                preroll: int, bar) -> int:
+    """This shard's frames into its hidden part file; a shard with no frames records an empty file."""
+    if span[0] == span[1]:
+        atomic_write(part, lambda tmp: tmp.write_bytes(b""))
+        return 0
+    with atomic_path(part) as tmp, io.Writer(tmp, container, info, parts=True) as w:
+        return _stream(info, frames, w, span, preroll, bar)
 
 
 def colorize_video(src: str | Path, dst: str | Path, model: str | Colorizer = "default", saturation: float = 1.0,
@@ -246,6 +264,9 @@ def run_jobs(colorizer: Colorizer, jobs: list, inputs: set[Path], options: Video
             out = colorize_file(colorizer, job.src, job.dst, job.pil_format, options)
         except TintaError as e:
             result.failed.append((str(job.src), str(e)))
+            continue
+        except OSError as e:  # the machine refused: a full disk, no permission
+            result.failed.append((str(job.src), os_error_line(e)))
             continue
         except Exception as e:  # one bad file never stops the batch
             result.failed.append((str(job.src), f"{e.__class__.__name__}: {e}"))
