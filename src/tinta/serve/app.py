@@ -101,10 +101,20 @@ def _sized(state, opts, size: tuple[int, int] | None):
     return colorizer, None
 
 
-async def _run(request: Request, cost_bytes: int, fn, *args):
+def _ticket(fields) -> str | None:
+    """The page's name for a request (field ``ticket``), so it can ask ``GET /queue/TICKET`` where it stands."""
+    t = fields.get("ticket")
+    if t is None:
+        return None
+    if not (0 < len(t) <= 64 and t.replace("-", "").replace("_", "").isalnum()):
+        raise TintaError("ticket must be 1 to 64 letters, digits, '-' or '_'")
+    return t
+
+
+async def _run(request: Request, cost_bytes: int, fn, *args, ticket: str | None = None):
     """``fn(*args, cancelled)`` in a worker once the gate lets it in; None (answered 499) when the client left."""
     state = request.app.state
-    async with state.gate.slot(request, cost_bytes) as ours:
+    async with state.gate.slot(request, cost_bytes, ticket) as ours:
         if not ours:
             log.info("client left while queued: work dropped")
             return None
@@ -126,7 +136,8 @@ async def colorize(request: Request) -> Response:
     rs = colorizer.render_size
     need = cost(w * h, math.prod(render_shape(h, w, rs))) if size and min(size) > 0 else 0
     t0 = time.perf_counter()
-    done = await _run(request, need, colorize_upload, data, reference, opts, colorizer, state.limits.max_pixels)
+    done = await _run(request, need, colorize_upload, data, reference, opts, colorizer, state.limits.max_pixels,
+                      ticket=_ticket(fields))
     if done is None:
         return json_error(499, "the client left")
     body, media, name, frames = done
@@ -186,15 +197,17 @@ async def render_session(request: Request) -> Response:
         fields.update({k: v for k, v in form.items() if isinstance(v, str)})
     opts = parse_options({"name": kept.name, **fields})
     preview = _preview(fields.get("preview"))
-    return await _render_kept(request, kept, opts, reference, preview)
+    remember = fields.get("remember", "1") != "0"  # 0: a side render (compare) the download does not follow
+    return await _render_kept(request, kept, opts, reference, preview, remember, _ticket(fields))
 
 
-async def _render_kept(request: Request, kept, opts, reference, preview) -> Response:
+async def _render_kept(request: Request, kept, opts, reference, preview, remember=True, ticket=None) -> Response:
     state = request.app.state
     colorizer, capped = await anyio.to_thread.run_sync(_sized, state, opts, (kept.width, kept.height))
     need, _ = render_cost(kept, colorizer, preview)
     t0 = time.perf_counter()
-    done = await _run(request, need, render, kept, opts, colorizer, reference, state.limits.max_pixels, preview)
+    done = await _run(request, need, render, kept, opts, colorizer, reference, state.limits.max_pixels, preview,
+                      remember, ticket=ticket)
     if done is None:
         return json_error(499, "the client left")
     body, media, name, previewed = done
@@ -226,6 +239,10 @@ async def session_input(request: Request) -> Response:
     side = _preview(request.query_params.get("size")) or 1600
     body = await anyio.to_thread.run_sync(input_preview, kept, side)
     return Response(body, media_type="image/jpeg", headers=NO_STORE)
+
+
+async def queue_place(request: Request) -> Response:
+    return JSONResponse(request.app.state.gate.position(request.path_params["ticket"]), headers=NO_STORE)
 
 
 async def describe_session(request: Request) -> Response:
@@ -299,6 +316,7 @@ def make_app(models: ModelCache, limits: Limits | None = None, hosts: frozenset[
         Route("/sessions/{sid}/render", render_session, methods=["POST"]),
         Route("/sessions/{sid}/download", download_session, methods=["GET"]),
         Route("/sessions/{sid}/input", session_input, methods=["GET"]),
+        Route("/queue/{ticket}", queue_place, methods=["GET"]),
         Route("/models", list_models, methods=["GET"]),
         Route("/models/{name}/card", model_card, methods=["GET"]),
         Route("/examples", examples, methods=["GET"]),

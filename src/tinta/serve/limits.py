@@ -135,6 +135,7 @@ class Gate:
         self.running = self.done = self.abandoned = self.refused = self.too_big = 0
         self.in_use = 0  # estimated bytes of the running requests
         self._line: list[object] = []  # tickets waiting, in order
+        self._running: set = set()  # tickets running
         self._changed: anyio.Event | None = None
         self._mean = 2.0  # seconds per colourization, a running mean
         self._lock = threading.Lock()
@@ -151,12 +152,10 @@ class Gate:
                 "refused": self.refused, "too_big": self.too_big, "workers": self.workers, "queue": self.queue,
                 "memory_budget_mb": round(self.budget / 1e6), "memory_in_use_mb": round(self.in_use / 1e6)}
 
-    def position(self, ticket) -> int | None:
-        """1 for the next to run; None when not waiting."""
-        try:
-            return self._line.index(ticket) + 1
-        except ValueError:
-            return None
+    def position(self, ticket) -> dict:
+        """Where a ticket stands: {"position": 1 for the next to run, or None; "running": bool}."""
+        pos = next((i + 1 for i, t in enumerate(self._line) if t == ticket), None)
+        return {"position": pos, "running": ticket in self._running, "ahead_running": self.running}
 
     def _wake(self) -> None:
         if self._changed is not None:
@@ -200,6 +199,8 @@ class Gate:
         finally:
             self._line.remove(ticket)
             self._wake()
+        if got and isinstance(ticket, str):
+            self._running.add(ticket)
         if not got:
             self.abandoned += 1
             yield False
@@ -212,6 +213,7 @@ class Gate:
         finally:
             self.running -= 1
             self.in_use -= cost
+            self._running.discard(ticket)
             self._mean = 0.8 * self._mean + 0.2 * (time.monotonic() - t0)
             self._wake()
             if cost >= TRIM_BYTES:

@@ -225,7 +225,7 @@ def render_cost(kept: Kept, colorizer, preview: int | None) -> tuple[int, int]:
 
 
 def render(kept: Kept, opts: Options, colorizer, reference: bytes | None, max_pixels: int, preview: int | None,
-           cancelled: threading.Event) -> tuple[bytes, str, str, bool]:
+           remember: bool, cancelled: threading.Event) -> tuple[bytes, str, str, bool]:
     """One render of a kept picture -> (bytes, media type, result file name, previewed). ``preview``: the
     long side to paint at (None or 0: full resolution); a preview of a larger picture is a JPEG."""
     ref = open_picture(reference, max_pixels, "reference picture") if reference else None
@@ -248,7 +248,8 @@ def render(kept: Kept, opts: Options, colorizer, reference: bytes | None, max_pi
                             reference=ref, palette=opts.palette or None)
             if small:
                 out.thumbnail((preview, preview), Image.Resampling.BILINEAR)
-        kept.last = (opts, reference, colorizer)
+        if remember:
+            kept.last = (opts, reference, colorizer)
     if cancelled.is_set():
         raise Abandoned("before encoding")
     if small:
