@@ -68,7 +68,7 @@ def page(browser, site, request):
     pg = context.new_page()
     problems = []
     pg.on("pageerror", lambda e: problems.append(str(e)))
-    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" and "status of 400" not in m.text else None)
+    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" and not any(f"status of {c}" in m.text for c in (400, 503)) else None)
     pg.goto(site["url"])
     pg.wait_for_function("document.querySelectorAll('#model option').length > 0")
     yield pg

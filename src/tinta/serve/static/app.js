@@ -16,7 +16,7 @@ const state = { items: [], viewed: null, gen: 0, models: {}, queue: [], active: 
 
 const compare = new Compare($("stage"), $("split"));
 const hints = new Hints({ stage: $("stage"), layer: $("hint-layer"), image: $("before"), color: $("hint-color"),
-                          cursor: $("hint-cursor"), onChange: (item) => rerender(item), onSelect: () => syncHintButtons() });
+                          cursor: $("hint-cursor"), onChange: (item, burst) => rerender(item, burst), onSelect: () => syncHintButtons() });
 const guide = new Guide({ file: $("reference"), thumb: $("reference-thumb"), box: $("reference-box"),
                           remove: $("reference-remove"), form: $("palette-form"), text: $("palette"),
                           onChange: () => rerenderAll(), onPick: (color) => pickColor(color) });
@@ -184,7 +184,8 @@ function sendNow(item) {
   schedule(item, true);
 }
 
-function rerender(item, debounce = true) { // a burst of changes (a colour picker, arrow keys) sends one request
+function rerender(item, debounce = true) { // a burst of changes (a colour picker, arrow keys) sends one request;
+  // a single change (a hint dropped or deleted, undo) goes at once
   if (!item) return;
   clearTimeout(item.debounce);
   clearTimeout(item.retryTimer);
@@ -565,7 +566,7 @@ function wire() {
     else if ((key === "z" && e.shiftKey) || key === "y") { e.preventDefault(); hints.redo(); syncHintButtons(); }
   });
   const origChange = hints.onChange;
-  hints.onChange = (item) => { origChange(item); syncHintButtons(); showHintNote(); };
+  hints.onChange = (item, burst) => { origChange(item, burst); syncHintButtons(); showHintNote(); };
 }
 
 wire();

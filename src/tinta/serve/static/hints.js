@@ -17,7 +17,7 @@ export class Hints {
       if (!this.recolouring) { this.remember(); this.recolouring = true; }
       this.selected.color = color.value;
       this.mark();
-      this.changed();
+      this.changed(true);
     });
     color.addEventListener("change", () => { this.recolouring = false; });
     stage.addEventListener("keydown", (e) => this.stageKey(e));
@@ -57,7 +57,7 @@ export class Hints {
     return [it?.width || this.image.naturalWidth || 1, it?.height || this.image.naturalHeight || 1];
   }
 
-  changed() { this.onChange(this.item); }
+  changed(burst = false) { this.onChange(this.item, burst); } // burst: part of a run of changes (debounced)
 
   remember() { // before a change: the undo step
     if (!this.item) return;
@@ -249,7 +249,7 @@ export class Hints {
       hint.x = Math.min(w - 1, Math.max(0, hint.x + moves[e.key][0]));
       hint.y = Math.min(h - 1, Math.max(0, hint.y + moves[e.key][1]));
       this.select(hint);
-      this.changed();
+      this.changed(true);
     }
   }
 
