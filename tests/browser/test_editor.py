@@ -178,7 +178,8 @@ def test_a_batch_says_waiting_for_photos_not_yet_sent(page, site, tmp_path):
     page.select_option("#model", "painter")  # 0.8 s each
     page.set_input_files("#file", _copies(site, tmp_path, 4))
     page.wait_for_function("() => { const s = [...document.querySelectorAll('#batch-list .state')]"
-                           ".map(x => x.textContent); return s.length === 4 && s.filter(t => t === 'waiting').length >= 1"
+                           ".map(x => x.textContent);"
+                           " return s.length === 4 && s.filter(t => t === 'waiting').length >= 1"
                            " && s.some(t => /colourizing|in line/.test(t)); }")
     page.wait_for_function("() => [...document.querySelectorAll('#batch-list .state')]"
                            ".every(x => x.textContent.startsWith('done'))", timeout=30000)
@@ -385,7 +386,8 @@ def test_compare_two_models_side_by_side_and_the_history(page, site):
     page.select_option("#compare-model", "painter")
     page.click("#compare-go")
     page.wait_for_function("() => { const s = document.querySelector('#side');"
-                           " const r = document.querySelector('#side-right'); return !s.hidden && r.complete && r.naturalWidth === 30; }")
+                           " const r = document.querySelector('#side-right');"
+                           " return !s.hidden && r.complete && r.naturalWidth === 30; }")
     assert page.inner_text("#side-right-label") == "painter"
     page.eval_on_selector("#saturation", "e => { e.value = '1.5'; e.dispatchEvent(new Event('change')); }")
     page.wait_for_function("() => document.querySelectorAll('#history-list .history-item').length === 2")
