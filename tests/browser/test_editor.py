@@ -394,3 +394,50 @@ def test_compare_two_models_side_by_side_and_the_history(page, site):
     assert "saturation 1.5" in page.inner_text("#history-list")
     page.click("#history-list .history-item >> nth=1")
     assert "saturation 1.0" in page.inner_text("#side-right-label")
+
+
+def test_zoom_to_100_percent_pan_and_the_full_size_download(page, site, tmp_path):
+    """A photo larger than the page shows: the result is a 1600-px preview; 100% shows the full-size result
+    (painted on demand), scrolled by keys or a drag; the download is the full size."""
+    big = tmp_path / "wide.png"
+    Image.fromarray(photo(1000, 2000)).convert("L").save(big)
+    page.set_input_files("#file", str(big))
+    _wait_done(page, "wide-colour.png")
+    assert page.eval_on_selector("#after", "i => i.naturalWidth") == 1600
+    page.click("#zoom")
+    page.wait_for_function("() => { const a = document.querySelector('#after');"
+                           " return a.complete && a.naturalWidth === 2000; }")
+    assert round(page.locator("#stage").bounding_box()["width"]) == 2000
+    assert page.eval_on_selector("#zoom-box", "b => b.scrollWidth > b.clientWidth")
+    page.focus("#zoom-box")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")  # keys scroll
+    page.wait_for_function("() => document.querySelector('#zoom-box').scrollLeft > 0")
+    box = page.locator("#zoom-box").bounding_box()
+    page.mouse.move(box["x"] + 200, box["y"] + 100)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 400, box["y"] + 100, steps=4)  # a drag pans
+    page.mouse.up()
+    left = page.eval_on_selector("#zoom-box", "b => b.scrollLeft")
+    assert 0 < left < page.eval_on_selector("#zoom-box", "b => b.scrollWidth - b.clientWidth")
+    with page.expect_download() as dl:
+        page.click("#download")
+    assert Image.open(dl.value.path()).size == (2000, 1000)
+    page.click("#zoom")
+    assert page.locator("#stage").bounding_box()["width"] < 1000
+
+
+def test_colour_suggestions_at_a_hint(page, site):
+    """The likeliest colours at a dropped hint, from the model; one click recolours the hint."""
+    page.select_option("#model", "guided-test")
+    page.set_input_files("#file", str(site["files"] / "other.png"))
+    _wait_done(page, "other-colour.png")
+    page.click("#hint-mode")
+    _click_at(page, 0.5, 0.5)
+    page.wait_for_selector("#suggestions:not([hidden]) button")
+    colour = page.get_attribute("#suggestions button >> nth=0", "data-color")
+    assert "Likely colours at 15, 20" in page.inner_text("#suggestions")
+    page.click("#suggestions button >> nth=0")
+    page.wait_for_function("c => document.querySelector('.hint').style.background !== '' &&"
+                           " document.querySelector('#hint-color').value === c", arg=colour)
+    page.wait_for_function(IDLE)

@@ -37,7 +37,7 @@ from tinta.serve.pictures import (
     zip_files,
 )
 from tinta.serve.security import HostOriginCheck
-from tinta.serve.sessions import SessionStore, input_preview, read_kept, render, render_cost
+from tinta.serve.sessions import SessionStore, input_preview, read_kept, render, render_cost, suggest
 
 STATIC = Path(__file__).with_name("static")
 EXAMPLE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
@@ -241,6 +241,28 @@ async def session_input(request: Request) -> Response:
     return Response(body, media_type="image/jpeg", headers=NO_STORE)
 
 
+async def suggest_colours(request: Request) -> Response:
+    """The few most likely colours at picture pixel (``x``, ``y``) of a kept picture, from the model's a,b
+    distribution (fields: ``x``, ``y``, ``model``, ``render_size``, ``hints``, ``count``) -> JSON."""
+    state = request.app.state
+    kept = _kept(request)
+    fields = dict(request.query_params)
+    if request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        form = await request.form(max_files=0, max_fields=50)
+        fields.update({k: v for k, v in form.items() if isinstance(v, str)})
+    opts = parse_options({"name": kept.name, **fields})
+    try:
+        x, y, count = int(fields.get("x", "")), int(fields.get("y", "")), int(fields.get("count", "5"))
+    except ValueError:
+        raise TintaError("x, y (and count) must be whole numbers: a pixel of the picture") from None
+    colorizer, _ = await anyio.to_thread.run_sync(_sized, state, opts, (kept.width, kept.height))
+    need, _ = render_cost(kept, colorizer, 64)
+    found = await _run(request, need, suggest, kept, colorizer, opts, x, y, max(1, min(count, 8)))
+    if found is None:
+        return json_error(499, "the client left")
+    return JSONResponse({"x": x, "y": y, "model": colorizer.name, "colours": found}, headers=NO_STORE)
+
+
 async def queue_place(request: Request) -> Response:
     return JSONResponse(request.app.state.gate.position(request.path_params["ticket"]), headers=NO_STORE)
 
@@ -316,6 +338,7 @@ def make_app(models: ModelCache, limits: Limits | None = None, hosts: frozenset[
         Route("/sessions/{sid}/render", render_session, methods=["POST"]),
         Route("/sessions/{sid}/download", download_session, methods=["GET"]),
         Route("/sessions/{sid}/input", session_input, methods=["GET"]),
+        Route("/sessions/{sid}/suggest", suggest_colours, methods=["POST"]),
         Route("/queue/{ticket}", queue_place, methods=["GET"]),
         Route("/models", list_models, methods=["GET"]),
         Route("/models/{name}/card", model_card, methods=["GET"]),

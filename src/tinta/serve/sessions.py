@@ -263,3 +263,63 @@ def input_preview(kept: Kept, side: int) -> bytes:
     L, _ = kept.preview(min(side, max(kept.width, kept.height)))
     grey = paint(L, torch.zeros(1, 2, 1, 1))
     return encode(Image.fromarray(grey, "RGB"), "jpeg")
+
+
+def _distribution(colorizer: Colorizer, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(bin logits ``(1, Q, h, w)``, their a,b centres ``(Q, 2)``) when the head predicts a distribution over
+    colours (bins, joint), else None (a regression head predicts one colour)."""
+    head = colorizer.head
+    cls = getattr(head, "cls", head)  # a joint head's classifier part
+    bins = getattr(cls, "bins", None)
+    if bins is None:
+        return None
+    return raw[:, -bins.q:], bins.centres
+
+
+def suggest(kept: Kept, colorizer, opts: Options, x: int, y: int, count: int, cancelled: threading.Event) -> list:
+    """The few most likely colours of picture pixel (x, y) -> [{"color": "#rrggbb", "share": p or None}]: the top
+    bins of the model's a,b distribution there (bins far apart), or its one predicted colour (regression heads);
+    shown at the pixel's lightness, kept within 35..85 so a swatch is never black or white (a hint uses only
+    the colour's a,b)."""
+    from tinta import color
+
+    if not isinstance(colorizer, Colorizer):
+        raise TintaError(f"model {colorizer.name or '?'} gives no colour suggestions")
+    if not (0 <= x < kept.width and 0 <= y < kept.height):
+        raise TintaError(f"({x}, {y}) is outside the {kept.width}x{kept.height} picture")
+    with kept.lock:
+        key = (colorizer.name, id(colorizer.model), colorizer.render_size)
+        lib = kept.sessions.get(key) or kept.sessions.setdefault(key, colorizer.session(kept.pic))
+        guide = colorizer.guide(opts.hints, None, None)
+        raw = _cached_output(kept, colorizer, lib, guide)
+    if cancelled.is_set():
+        raise Abandoned("before the suggestions")
+    h, w = raw.shape[-2:]
+    oy, ox = min(h - 1, int(y * h / kept.height)), min(w - 1, int(x * w / kept.width))
+    light = float(np.clip(kept.pic.L[y, x], 35.0, 85.0))
+    dist = _distribution(colorizer, raw)
+    picks: list[tuple[torch.Tensor, float | None]] = []
+    if dist is None:
+        with torch.no_grad():
+            ab = colorizer.head.predict(raw, colorizer.head.main, 1.0)[0, :2, oy, ox]
+        picks.append((ab, None))
+    else:
+        logits, centres = dist
+        p = torch.softmax(logits[0, :, oy, ox].float(), 0)
+        heads, shares = [], []  # greedy clustering: each bin joins the likeliest pick within 15 a,b units
+        for i in torch.argsort(p, descending=True).tolist():
+            ab = centres[i].float()
+            near = next((j for j, q in enumerate(heads) if torch.dist(ab, q) < 15.0), None)
+            if near is not None:
+                shares[near] += float(p[i])
+            elif len(heads) < count:
+                heads.append(ab)
+                shares.append(float(p[i]))
+        order = sorted(range(len(heads)), key=lambda j: -shares[j])
+        picks = [(heads[j], shares[j]) for j in order if shares[j] >= 0.02] or [(heads[order[0]], shares[order[0]])]
+    out = []
+    for ab, share in picks:
+        lab = torch.tensor([light, float(ab[0]), float(ab[1])]).view(1, 3, 1, 1)
+        r, g, b = color.lab_to_rgb8(lab)[0, :, 0, 0].tolist()
+        out.append({"color": f"#{r:02x}{g:02x}{b:02x}", "share": None if share is None else round(share, 3)})
+    return out

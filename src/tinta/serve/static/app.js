@@ -16,7 +16,8 @@ const state = { items: [], viewed: null, gen: 0, models: {}, queue: [], active: 
 
 const compare = new Compare($("stage"), $("split"));
 const hints = new Hints({ stage: $("stage"), layer: $("hint-layer"), image: $("before"), color: $("hint-color"),
-                          cursor: $("hint-cursor"), onChange: (item, burst) => rerender(item, burst), onSelect: () => syncHintButtons() });
+                          cursor: $("hint-cursor"), onChange: (item, burst) => rerender(item, burst),
+                          onSelect: () => { syncHintButtons(); suggestSoon(); } });
 const guide = new Guide({ file: $("reference"), thumb: $("reference-thumb"), box: $("reference-box"),
                           remove: $("reference-remove"), form: $("palette-form"), text: $("palette"),
                           onChange: () => rerenderAll(), onPick: (color) => pickColor(color) });
@@ -63,6 +64,8 @@ async function httpError(r) {
 
 function clearResult(item) {
   if (item.resultUrl) URL.revokeObjectURL(item.resultUrl);
+  if (item.fullUrl) URL.revokeObjectURL(item.fullUrl);
+  item.fullUrl = item.fullFor = null;
   item.result = item.resultUrl = item.resultName = null;
   item.previewed = false;
 }
@@ -225,7 +228,9 @@ function showViewed() {
   $("before").alt = "Input: " + item.name;
   const ready = Boolean(item.result) && !item.busy;
   after.hidden = !item.result;
-  if (item.resultUrl) { if (after.getAttribute("src") !== item.resultUrl) after.src = item.resultUrl; }
+  const shown = state.zoomed && item.fullFor === item.resultUrl ? item.fullUrl : item.resultUrl;
+  if (state.zoomed && item.result && item.previewed && item.fullFor !== item.resultUrl && !item.busy) loadFull(item);
+  if (shown) { if (after.getAttribute("src") !== shown) after.src = shown; }
   else after.removeAttribute("src");
   after.alt = item.result ? "Colourized: " + item.name : "";
   stage.classList.toggle("has-result", Boolean(item.result));
@@ -320,6 +325,53 @@ async function compareWith() { // the viewed photo with another model, beside th
   }
 }
 
+let suggestTimer = null, suggested = "";
+
+function suggestSoon() { // colour suggestions for the selected hint: the model's likeliest colours there
+  clearTimeout(suggestTimer);
+  const item = state.viewed, hint = hints.selected;
+  if (!hints.active || !item || !hint) { $("suggestions").hidden = true; suggested = ""; return; }
+  const others = item.hints.filter((h) => h !== hint);
+  const key = JSON.stringify([item.id, $("model").value, hint.x, hint.y, others]);
+  if (key === suggested) return;
+  suggestTimer = setTimeout(async () => {
+    suggested = key;
+    const form = new FormData();
+    form.append("model", $("model").value);
+    if ($("render-size").value) form.append("render_size", $("render-size").value);
+    form.append("x", String(Math.round(hint.x)));
+    form.append("y", String(Math.round(hint.y)));
+    if (others.length) form.append("hints", JSON.stringify(others.map(({ x, y, color }) => ({ x, y, color }))));
+    try {
+      await ensureSession(item);
+      const r = await fetch(`/sessions/${item.sid}/suggest`, { method: "POST", body: form });
+      if (!r.ok) throw await httpError(r);
+      if (hints.selected !== hint) return;
+      showSuggestions(hint, (await r.json()).colours);
+    } catch { $("suggestions").hidden = true; }
+  }, debounceMs());
+}
+
+function showSuggestions(hint, colours) {
+  const label = document.createElement("span");
+  label.className = "note";
+  label.textContent = `Likely colours at ${Math.round(hint.x)}, ${Math.round(hint.y)}:`;
+  const swatches = colours.map((c) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "swatch";
+    b.style.background = c.color;
+    b.dataset.color = c.color;
+    const share = c.share === null ? "" : ` (${Math.round(100 * c.share)}%)`;
+    b.setAttribute("aria-label", `Use ${c.color}${share}`);
+    b.title = `${c.color}${share}`;
+    b.addEventListener("click", () => { if (hints.selected === hint) pickColor(c.color); hints.button(hint)?.focus(); });
+    return b;
+  });
+  $("suggestions").replaceChildren(label, ...swatches);
+  $("suggestions").hidden = false;
+}
+
 async function fullResult(item) { // the full-size picture of a result (a preview's is painted on demand)
   if (!item.previewed) return item.result;
   const r = await fetch(`/sessions/${item.sid}/download`);
@@ -327,7 +379,54 @@ async function fullResult(item) { // the full-size picture of a result (a previe
   return await r.blob();
 }
 
+async function setZoom(on) { // 100%: one picture pixel per CSS pixel, the full-size result, panned by drag or keys
+  const item = state.viewed;
+  state.zoomed = Boolean(on && item);
+  $("viewer").classList.toggle("zoomed", state.zoomed);
+  $("zoom").setAttribute("aria-pressed", String(state.zoomed));
+  $("zoom").textContent = state.zoomed ? "Fit to the window" : "Zoom to 100%";
+  compare.dragEnabled = !state.zoomed && !hints.active;
+  if (state.zoomed) {
+    $("stage").style.setProperty("--full-w", `${item.width || $("before").naturalWidth}px`);
+    $("zoom-box").tabIndex = 0;
+    $("zoom-box").setAttribute("aria-label", "The picture at 100%: arrow keys scroll");
+    await loadFull(item);
+  } else {
+    $("zoom-box").removeAttribute("tabindex");
+    $("zoom-box").removeAttribute("aria-label");
+  }
+  showViewed();
+}
+
+async function loadFull(item) { // the full-size result for the zoomed view (a preview is painted at full size)
+  if (!item?.result || !item.previewed || item.fullFor === item.resultUrl) return;
+  const forUrl = item.resultUrl;
+  try {
+    const blob = await fullResult(item);
+    if (item.resultUrl !== forUrl) return;
+    if (item.fullUrl) URL.revokeObjectURL(item.fullUrl);
+    Object.assign(item, { fullUrl: URL.createObjectURL(blob), fullFor: forUrl });
+    if (item === state.viewed) showViewed();
+  } catch (e) { say(`${item.name}: could not get the full-size picture (${e.message})`, true); }
+}
+
+function wireZoom() {
+  $("zoom").addEventListener("click", () => setZoom(!state.zoomed));
+  const box = $("zoom-box");
+  box.addEventListener("pointerdown", (e) => { // pan
+    if (!state.zoomed || hints.active || e.button > 0) return;
+    e.preventDefault();
+    const start = { x: e.clientX, y: e.clientY, left: box.scrollLeft, top: box.scrollTop };
+    box.setPointerCapture(e.pointerId);
+    const move = (ev) => { box.scrollLeft = start.left - (ev.clientX - start.x); box.scrollTop = start.top - (ev.clientY - start.y); };
+    const up = () => { box.removeEventListener("pointermove", move); box.removeEventListener("pointerup", up); };
+    box.addEventListener("pointermove", move);
+    box.addEventListener("pointerup", up);
+  });
+}
+
 function view(item) {
+  if (state.zoomed && item !== state.viewed) setZoom(false);
   state.viewed = item;
   $("side").hidden = true;
   batch.show(state.items, item);
@@ -384,7 +483,8 @@ function setHintMode(on) {
   $("hint-mode").setAttribute("aria-pressed", String(on));
   $("hint-tools").hidden = $("hint-help").hidden = !on;
   hints.setActive(on);
-  compare.dragEnabled = !on;
+  compare.dragEnabled = !on && !state.zoomed;
+  if (!on) $("suggestions").hidden = true;
   syncHintButtons();
 }
 
@@ -566,7 +666,8 @@ function wire() {
     else if ((key === "z" && e.shiftKey) || key === "y") { e.preventDefault(); hints.redo(); syncHintButtons(); }
   });
   const origChange = hints.onChange;
-  hints.onChange = (item, burst) => { origChange(item, burst); syncHintButtons(); showHintNote(); };
+  hints.onChange = (item, burst) => { origChange(item, burst); syncHintButtons(); showHintNote(); suggestSoon(); };
+  wireZoom();
 }
 
 wire();
