@@ -10,7 +10,14 @@ import { Guide } from "./guide.js";
 import { Hints, parseHintsFile } from "./hints.js";
 
 const $ = (id) => document.getElementById(id);
-const PREVIEW = 1600; // long side of the pictures shown (the server paints previews at this size)
+const PREVIEW = 1600; // long side of the server's grey copy of an input the browser cannot show
+
+function previewSize(item) { // the long side the picture is shown at, in device pixels (256-pixel steps, 512..2048)
+  const w = $("stage").clientWidth || 960;
+  const aspect = item.width && item.height ? item.width / item.height : 1.5;
+  const long = (aspect >= 1 ? w : w / aspect) * (window.devicePixelRatio || 1);
+  return Math.min(2048, Math.max(512, Math.ceil(long / 256) * 256));
+}
 const debounceMs = () => window.TINTA_DEBOUNCE_MS ?? 150;
 const state = { items: [], viewed: null, gen: 0, models: {}, queue: [], active: 0, workers: 2, nextId: 0, timer: null };
 
@@ -40,7 +47,7 @@ function fields(item, extra = {}) {
   if ($("render-size").value) form.append("render_size", $("render-size").value);
   if ($("format").value) form.append("format", $("format").value);
   if (item.hints.length && takesHints()) form.append("hints", JSON.stringify(hints.payload(item)));
-  form.append("preview", String(PREVIEW));
+  form.append("preview", String(previewSize(item)));
   for (const [k, v] of Object.entries(extra)) form.append(k, v);
   guide.append(form);
   return form;
