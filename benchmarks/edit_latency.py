@@ -22,6 +22,7 @@ import argparse
 import http.client
 import io
 import json
+import os
 import platform
 import statistics
 import threading
@@ -116,8 +117,10 @@ def main() -> None:
     kept = timed(edit, args.repeats)
     server.should_exit = True
     thread.join(10)
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"model {args.model}, a 4000x3000 grey JPEG ({len(data):,} bytes), {args.threads} torch threads, "
-          f"{platform.machine()} {platform.processor() or ''}, torch {torch.__version__}; median of {args.repeats}")
+          f"{platform.machine()} {platform.processor() or ''}, {os.cpu_count()} CPUs (load average {load}), "
+          f"torch {torch.__version__}; median of {args.repeats}")
     print(f"{'re-upload: POST /colorize (full picture)':<52} {full:8.1f} ms")
     verdict = "met" if kept <= GOAL_MS else "NOT met"
     label = f"kept picture: POST /sessions/ID/render ({args.preview} px)"
