@@ -442,3 +442,33 @@ def test_colour_suggestions_at_a_hint(page, site):
     page.wait_for_function("c => document.querySelector('.hint').style.background !== '' &&"
                            " document.querySelector('#hint-color').value === c", arg=colour)
     page.wait_for_function(IDLE)
+
+
+def test_a_hint_edit_on_a_12_megapixel_photo_is_timed(page, site, tmp_path):
+    """The edit path at full scale: a 4000 x 3000 photo sent once, a hint dropped, a preview back. The
+    time from the click to the new result shown is written to build/test-artifacts/browser/
+    edit-latency-12mp.json (not asserted: a loaded machine would fail it; benchmarks/edit_latency.py
+    holds the goal)."""
+    from tinta.pretrained import EXAMPLES_DIR
+
+    big = tmp_path / "large.jpg"
+    Image.open(EXAMPLES_DIR / "chelsea.jpg").convert("L").resize((4000, 3000)).save(big, quality=90)
+    uploads = _renders(page)
+    page.select_option("#model", "guided-test")
+    page.set_input_files("#file", str(big))
+    _wait_done(page, "large-colour.jpg")
+    page.click("#hint-mode")
+    n = len(uploads)
+    page.evaluate("""() => { window.shown = null; document.querySelector('#after')
+        .addEventListener('load', () => { window.shown = performance.now(); }, {once: true}); }""")
+    box = page.locator("#before").bounding_box()
+    t0 = page.evaluate("performance.now()")
+    page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4)
+    page.wait_for_function("() => window.shown !== null", timeout=60000)
+    ms = page.evaluate("window.shown") - t0
+    assert len(uploads) == n + 1 and page.eval_on_selector("#after", "i => i.naturalWidth") <= 2048
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "edit-latency-12mp.json").write_text(json.dumps(
+        {"photo": "chelsea.jpg enlarged to 4000x3000", "model": "guided-test (untrained guided-unet run)",
+         "click_to_result_ms": round(ms, 1), "preview_width": page.eval_on_selector("#after", "i => i.naturalWidth")}))
+    print(f"hint edit on a 12-megapixel photo: {ms:.0f} ms from the click to the result shown")
