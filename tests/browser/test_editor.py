@@ -472,3 +472,13 @@ def test_a_hint_edit_on_a_12_megapixel_photo_is_timed(page, site, tmp_path):
         {"photo": "chelsea.jpg enlarged to 4000x3000", "model": "guided-test (untrained guided-unet run)",
          "click_to_result_ms": round(ms, 1), "preview_width": page.eval_on_selector("#after", "i => i.naturalWidth")}))
     print(f"hint edit on a 12-megapixel photo: {ms:.0f} ms from the click to the result shown")
+
+
+def test_a_multi_frame_photo_says_it_was_colourized_in_part(page, site, tmp_path):
+    """Issue 21.6 on the page: the note under the status says only the first frame was colourized."""
+    frames = [Image.fromarray(photo(30, 40, seed=i)).convert("L") for i in range(3)]
+    gif = tmp_path / "anim.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:])
+    page.set_input_files("#file", str(gif))
+    _wait_done(page, "anim-colour.png")
+    assert "only the first of its 3 frames" in page.inner_text("#photo-note")
