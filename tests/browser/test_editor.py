@@ -134,7 +134,7 @@ def test_the_live_status_is_written_once_per_state(page, site):
         .observe(document.querySelector('#status'), {childList: true, characterData: true, subtree: true}); }""")
     page.set_input_files("#file", str(site["files"] / "big.png"))
     _wait_done(page, "big-colour.png")
-    assert page.evaluate("window.statusWrites") <= 3  # colourizing, (waiting), done: not 10 a second
+    assert page.evaluate("window.statusWrites") <= 5  # colourizing, (waiting, colourizing), done: not 10 a second
     assert page.get_attribute("#elapsed", "aria-hidden") == "true"
 
 
@@ -410,17 +410,16 @@ def test_zoom_to_100_percent_pan_and_the_full_size_download(page, site, tmp_path
                            " return a.complete && a.naturalWidth === 2000; }")
     assert round(page.locator("#stage").bounding_box()["width"]) == 2000
     assert page.eval_on_selector("#zoom-box", "b => b.scrollWidth > b.clientWidth")
-    page.focus("#zoom-box")
-    for _ in range(3):
-        page.keyboard.press("ArrowRight")  # keys scroll
-    page.wait_for_function("() => document.querySelector('#zoom-box').scrollLeft > 0")
-    keyed = page.eval_on_selector("#zoom-box", "b => b.scrollLeft")
     box = page.locator("#zoom-box").bounding_box()
     page.mouse.move(box["x"] + 400, box["y"] + 100)
     page.mouse.down()
     page.mouse.move(box["x"] + 200, box["y"] + 100, steps=4)  # a drag to the left pans right
     page.mouse.up()
-    assert page.eval_on_selector("#zoom-box", "b => b.scrollLeft") == keyed + 200
+    assert page.eval_on_selector("#zoom-box", "b => b.scrollLeft") == 200
+    page.focus("#zoom-box")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")  # keys scroll (smoothly: wait for it)
+    page.wait_for_function("() => document.querySelector('#zoom-box').scrollLeft > 200")
     with page.expect_download() as dl:
         page.click("#download")
     assert Image.open(dl.value.path()).size == (2000, 1000)
