@@ -196,3 +196,12 @@ def test_kept_pictures_are_bounded_and_freed(run):
         health = json.loads(request(srv.url + "health")[2])["sessions"]
         assert health["kept"] == 2 and health["freed"] == 1
         assert np.isfinite(health["kept_mb"])
+
+
+def test_every_header_value_built_is_plain_ascii():
+    """21.7's other half: a value built from a name (a run folder's, say) never breaks the headers."""
+    from tinta.serve.pictures import disposition, header_text
+
+    assert header_text("default") == "default" and header_text("runs/été\r\nx") == "runs/%C3%A9t%C3%A9%0D%0Ax"
+    value = disposition("été\r\n.png")
+    assert value.isascii() and "\r" not in value and "\n" not in value

@@ -32,6 +32,7 @@ from tinta.serve.pictures import (
     cost,
     disposition,
     frames_note,
+    header_text,
     parse_options,
     picture_size,
     zip_files,
@@ -77,7 +78,7 @@ async def read_upload(request: Request) -> tuple[bytes, bytes | None, dict, str 
 
 def _answer_headers(name: str, colorizer, seconds: float, frames: int = 1, capped: int | None = None) -> dict:
     """Headers of a picture answer; every value built here is plain text (the name was checked)."""
-    headers = {**NO_STORE, "Content-Disposition": disposition(name), "X-Tinta-Model": colorizer.name or "",
+    headers = {**NO_STORE, "Content-Disposition": disposition(name), "X-Tinta-Model": header_text(colorizer.name or ""),
                "Server-Timing": f"colorize;dur={seconds * 1000:.0f}"}
     if frames > 1:
         headers["X-Tinta-Frames"] = str(frames)

@@ -191,6 +191,12 @@ def result_name(name: str, fmt: str) -> str:
     return f"{stem}-colour{FORMATS[fmt][2]}"
 
 
+def header_text(value: str) -> str:
+    """Any text as a header value: printable ASCII kept, anything else (control characters, non-ASCII)
+    percent-encoded, so no value built from a name can break or fail the answer's headers."""
+    return quote(value, safe=" !#$&'()*+,-./:;=?@[]^_`{|}~")
+
+
 def disposition(filename: str, kind: str = "inline") -> str:
     """A ``Content-Disposition`` value; control characters never reach it (the ASCII fallback drops them,
     the UTF-8 form percent-encodes them)."""
