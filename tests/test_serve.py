@@ -226,3 +226,41 @@ def test_help(capsys):
     assert main(["serve", "--help"]) == 0  # main returns argparse's exit status rather than raising SystemExit
     out = capsys.readouterr().out
     assert "--max-mb" in out and "--workers" in out and "--allow-host" in out
+
+
+def test_a_kept_picture_renders_previews_and_a_full_download(server):
+    """POST /sessions keeps the picture; renders send settings only; previews of larger pictures are JPEGs at
+    the asked long side; the download is the full picture of the latest (remembered) render."""
+    base, run = server
+    status, _, body = request(base + "/sessions", "POST", _encode(photo(60, 80)), {"Content-Type": "image/png"})
+    kept = _json(body)
+    assert status == 201 and (kept["width"], kept["height"], kept["frames"], kept["partial"]) == (80, 60, 1, False)
+    sid = kept["id"]
+    status, headers, body = request(f"{base}/sessions/{sid}/render?preview=64&saturation=1.5", "POST", b"")
+    assert status == 200 and headers["content-type"] == "image/jpeg" and headers["x-tinta-preview"] == "1"
+    assert Image.open(io.BytesIO(body)).size == (64, 48) and headers["x-tinta-size"] == "80x60"
+    status, headers, body = request(f"{base}/sessions/{sid}/render?saturation=1.5", "POST", b"")
+    full = np.asarray(Image.open(io.BytesIO(body)))
+    assert status == 200 and full.shape == (60, 80, 3) and "x-tinta-preview" not in headers
+    status, _, _ = request(f"{base}/sessions/{sid}/render?saturation=0&remember=0", "POST", b"")  # a side render
+    status, headers, body = request(f"{base}/sessions/{sid}/download")
+    assert status == 200 and headers["content-disposition"].startswith("attachment")
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(body))), full)  # the remembered one, not the side one
+    status, _, body = request(f"{base}/sessions/{sid}/input?size=64")
+    assert status == 200 and Image.open(io.BytesIO(body)).size == (64, 48)
+    assert request(f"{base}/sessions/{sid}", "DELETE")[0] == 200
+    status, _, body = request(f"{base}/sessions/{sid}/render", "POST", b"")
+    assert status == 404 and "send it again" in _json(body)["error"]
+
+
+def test_models_say_plain_words_and_docs_name_every_field(server):
+    base, _ = server
+    for m in _json(request(base + "/models")[2])["models"]:
+        assert m["summary"].startswith("A model trained here") and m["toy"] is False
+    from tinta.serve.models import PLAIN, TOY
+
+    assert set(PLAIN) >= set(__import__("tinta.pretrained", fromlist=["registry"]).registry())
+    assert TOY == {"cifar-horse"} and not any(w in " ".join(PLAIN.values()) for w in ("T=0.", " dB", "annealed"))
+    page = request(base + "/docs")[2].decode()
+    port = base.rsplit(":", 1)[1]
+    assert "<code>reference</code>" in page and ":8000" not in page and f"127.0.0.1:{port}/colorize" in page

@@ -108,7 +108,10 @@ def _rgb_profile(icc: bytes | None) -> bytes | None:
 
 
 def read_picture(source) -> Picture:
-    """Path / PIL image / numpy array -> :class:`Picture` (EXIF orientation applied)."""
+    """Path / PIL image / numpy array -> :class:`Picture` (EXIF orientation applied); a Picture is
+    returned as it is (a picture read once can start several sessions)."""
+    if isinstance(source, Picture):
+        return source
     im = _open(source)
     if im.width < 1 or im.height < 1:
         raise TintaError(f"the picture is empty ({im.width}x{im.height} pixels)")

@@ -68,7 +68,9 @@ def page(browser, site, request):
     pg = context.new_page()
     problems = []
     pg.on("pageerror", lambda e: problems.append(str(e)))
-    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" and "status of 400" not in m.text else None)
+    handled = ("status of 400", "status of 503")  # answers the page shows (an error, a retry)
+    pg.on("console", lambda m: problems.append(m.text)
+          if m.type == "error" and not any(h in m.text for h in handled) else None)
     pg.goto(site["url"])
     pg.wait_for_function("document.querySelectorAll('#model option').length > 0")
     yield pg

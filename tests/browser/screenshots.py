@@ -3,13 +3,17 @@
     python tests/browser/screenshots.py [--model default] [--hint-model guided] [--out docs/img]
 
 writes serve-result.jpg (a result with the before/after slider), serve-batch.jpg (four photos,
-per-file status, "download all") and, with a hint-taking model, serve-hints.jpg.
+per-file status, "download all"), serve-compare.jpg (two models side by side and the history strip),
+serve-zoom.jpg (a 3200 x 2130 photo at 100%: the bundled chelsea.jpg enlarged, since the bundled
+photos are small) and, with a hint-taking model, serve-hints.jpg (the hint editor with the colour
+suggestions at the selected hint).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,9 +28,9 @@ from tinta.serve import ModelCache, make_server  # noqa: E402
 DONE = "() => { const a = document.querySelector('#download'); return a && !a.hidden; }"
 
 
-def shoot(page, path: Path) -> None:
+def shoot(page, path: Path, full: bool = False) -> None:
     page.wait_for_timeout(300)
-    page.screenshot(path=str(path), type="jpeg", quality=78)
+    page.screenshot(path=str(path), type="jpeg", quality=78, full_page=full)
     print(f"{path}: {path.stat().st_size:,} bytes")
 
 
@@ -42,7 +46,38 @@ def hints(page, out: Path, model: str) -> None:
         page.wait_for_timeout(300)
     page.wait_for_function("() => !document.querySelector('#stage').classList.contains('busy')", timeout=120000)
     page.eval_on_selector("#split", "e => { e.value = 12; e.dispatchEvent(new Event('input')); }")
-    shoot(page, out / "serve-hints.jpg")
+    page.focus(".hint >> nth=0")  # select the first hint: its colour suggestions
+    page.wait_for_selector("#suggestions:not([hidden]) button", timeout=120000)
+    shoot(page, out / "serve-hints.jpg", full=True)
+
+
+def compare(page, out: Path, other: str) -> None:
+    page.set_input_files("#file", str(EXAMPLES_DIR / "coffee.jpg"))
+    page.wait_for_function(DONE, timeout=120000)
+    page.eval_on_selector("#saturation", "e => { e.value = 1.4; e.dispatchEvent(new Event('change')); }")
+    page.wait_for_function("() => document.querySelectorAll('#history-list .history-item').length === 2",
+                           timeout=120000)
+    page.select_option("#compare-model", other)
+    page.click("#compare-go")
+    page.wait_for_function("() => { const r = document.querySelector('#side-right');"
+                           " return !document.querySelector('#side').hidden && r.complete && r.naturalWidth > 0; }",
+                           timeout=120000)
+    shoot(page, out / "serve-compare.jpg", full=True)
+
+
+def zoom(page, out: Path, tmp: Path) -> None:
+    from PIL import Image
+
+    big = tmp / "chelsea-large.jpg"
+    Image.open(EXAMPLES_DIR / "chelsea.jpg").resize((3200, 2130), Image.Resampling.BICUBIC).save(big, quality=90)
+    page.set_input_files("#file", str(big))
+    page.wait_for_function(DONE, timeout=120000)
+    page.click("#zoom")
+    page.wait_for_function("() => document.querySelector('#after').naturalWidth === 3200", timeout=120000)
+    page.eval_on_selector("#zoom-box", "b => { b.scrollLeft = 1100; b.scrollTop = 700; }")
+    page.eval_on_selector("#split", "e => { e.value = 40; e.dispatchEvent(new Event('input')); }")
+    shoot(page, out / "serve-zoom.jpg")
+    page.click("#zoom")
 
 
 def main() -> None:
@@ -75,6 +110,9 @@ def main() -> None:
         page.click("button[aria-label='View coffee.jpg']")
         page.wait_for_function(DONE)
         shoot(page, args.out / "serve-batch.jpg")
+        compare(page, args.out, "vivid" if args.model != "vivid" else "default")
+        with tempfile.TemporaryDirectory() as tmp:
+            zoom(page, args.out, Path(tmp))
         if args.hint_model:
             hints(page, args.out, args.hint_model)
         browser.close()

@@ -208,7 +208,7 @@ def test_reference_photo_is_sent_and_its_thumbnail_is_an_eyedropper(page, site):
     """A solid green reference turns the result green; its thumbnail picks the hint colour; removing it
     gives the plain result back. (Chromium hides multipart file bodies from Playwright: judged by pixels.)"""
     sent = []
-    page.on("request", lambda r: sent.append(r) if r.url.endswith("/colorize") else None)
+    page.on("request", lambda r: sent.append(r) if r.url.endswith("/render") else None)
     page.select_option("#model", "guided-test")
     page.set_input_files("#file", str(site["files"] / "other.png"))
     plain = _rendered(page, sent, 1)

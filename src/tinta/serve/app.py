@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -17,13 +18,27 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tinta.errors import TintaError
+from tinta.inference import render_shape
 from tinta.pretrained import EXAMPLES_DIR
 from tinta.serve import openapi
 from tinta.serve.errors import HANDLERS, json_error
-from tinta.serve.limits import Abandoned, BodyLimit, Gate, Limits, run_unless_gone
+from tinta.serve.limits import Abandoned, BodyLimit, Gate, Limits, install_model_cancel, run_unless_gone
 from tinta.serve.models import ModelCache
-from tinta.serve.pictures import colorize_upload, disposition, parse_options, zip_files
+from tinta.serve.pictures import (
+    PICTURE_BYTES_PER_PIXEL,
+    capped_render_size,
+    check_name,
+    colorize_upload,
+    cost,
+    disposition,
+    frames_note,
+    header_text,
+    parse_options,
+    picture_size,
+    zip_files,
+)
 from tinta.serve.security import HostOriginCheck
+from tinta.serve.sessions import SessionStore, input_preview, read_kept, render, render_cost, suggest
 
 STATIC = Path(__file__).with_name("static")
 EXAMPLE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
@@ -61,28 +76,205 @@ async def read_upload(request: Request) -> tuple[bytes, bytes | None, dict, str 
     return data, ref, fields, picture.filename if picture else None
 
 
-async def colorize(request: Request) -> Response:
+def _answer_headers(name: str, colorizer, seconds: float, frames: int = 1, capped: int | None = None) -> dict:
+    """Headers of a picture answer; every value built here is plain text (the name was checked)."""
+    headers = {**NO_STORE, "Content-Disposition": disposition(name), "X-Tinta-Model": header_text(colorizer.name or ""),
+               "Server-Timing": f"colorize;dur={seconds * 1000:.0f}"}
+    if frames > 1:
+        headers["X-Tinta-Frames"] = str(frames)
+        headers["X-Tinta-Partial"] = frames_note(frames)
+    if capped is not None:
+        headers["X-Tinta-Render-Size"] = f"{capped} (capped: the model sees at most the server's render pixels)"
+    return headers
+
+
+def _sized(state, opts, size: tuple[int, int] | None):
+    """The colorizer for ``opts`` at its render size, lowered to the server's render-pixel cap
+    -> (colorizer, the lowered size or None)."""
+    colorizer = state.models.get(opts.model, opts.render_size)
+    if size is None:
+        return colorizer, None
+    w, h = size
+    rs = opts.render_size if opts.render_size is not None else colorizer.render_size
+    new, capped = capped_render_size(h, w, rs, state.limits.render_pixels)
+    if capped:
+        return state.models.get(opts.model, new), new
+    return colorizer, None
+
+
+def _ticket(fields) -> str | None:
+    """The page's name for a request (field ``ticket``), so it can ask ``GET /queue/TICKET`` where it stands."""
+    t = fields.get("ticket")
+    if t is None:
+        return None
+    if not (0 < len(t) <= 64 and t.replace("-", "").replace("_", "").isalnum()):
+        raise TintaError("ticket must be 1 to 64 letters, digits, '-' or '_'")
+    return t
+
+
+async def _run(request: Request, cost_bytes: int, fn, *args, ticket: str | None = None):
+    """``fn(*args, cancelled)`` in a worker once the gate lets it in; None (answered 499) when the client left."""
     state = request.app.state
-    data, reference, fields, filename = await read_upload(request)
-    opts = parse_options(fields, filename)
-    colorizer = await anyio.to_thread.run_sync(state.models.get, opts.model, opts.render_size)
-    async with state.gate.slot(request) as ours:
+    async with state.gate.slot(request, cost_bytes, ticket) as ours:
         if not ours:
             log.info("client left while queued: work dropped")
-            return json_error(499, "the client left")
-        t0 = time.perf_counter()
+            return None
         try:
-            body, media, name = await run_unless_gone(request, colorize_upload, data, reference, opts, colorizer,
-                                                      state.limits.max_pixels)
+            return await run_unless_gone(request, fn, *args)
         except Abandoned as e:
             state.gate.abandoned += 1
             log.info("client left: work dropped %s", e)
-            return json_error(499, "the client left")
-        seconds = time.perf_counter() - t0
+            return None
+
+
+async def colorize(request: Request) -> Response:
+    state = request.app.state
+    data, reference, fields, filename = await read_upload(request)
+    opts = parse_options(fields, filename)  # a bad field (a name with a line break ...) is refused before any work
+    size = picture_size(data)
+    colorizer, capped = await anyio.to_thread.run_sync(_sized, state, opts, size)
+    w, h = size or (0, 0)
+    rs = colorizer.render_size
+    need = cost(w * h, math.prod(render_shape(h, w, rs))) if size and min(size) > 0 else 0
+    t0 = time.perf_counter()
+    done = await _run(request, need, colorize_upload, data, reference, opts, colorizer, state.limits.max_pixels,
+                      ticket=_ticket(fields))
+    if done is None:
+        return json_error(499, "the client left")
+    body, media, name, frames = done
     state.gate.done += 1
-    return Response(body, media_type=media, headers={
-        **NO_STORE, "Content-Disposition": disposition(name), "X-Tinta-Model": colorizer.name or "",
-        "Server-Timing": f"colorize;dur={seconds * 1000:.0f}"})
+    return Response(body, media_type=media, headers=_answer_headers(name, colorizer, time.perf_counter() - t0, frames,
+                                                                    capped))
+
+
+async def new_session(request: Request) -> Response:
+    """A picture kept for edits: the upload (raw body or form field ``file``) -> JSON {id, width, height, ...}."""
+    state = request.app.state
+    data, _, fields, filename = await read_upload(request)
+    name = check_name(fields.get("name") or filename or "picture")
+    size = picture_size(data)
+    need = PICTURE_BYTES_PER_PIXEL * (size[0] * size[1] if size else 0)
+    kept = await _run(request, need, lambda cancelled: read_kept(data, name, state.limits.max_pixels))
+    if kept is None:
+        return json_error(499, "the client left")
+    state.sessions.add(kept)
+    return JSONResponse(kept.describe(), status_code=201, headers=NO_STORE)
+
+
+def _kept(request: Request):
+    try:
+        return request.app.state.sessions.get(request.path_params["sid"])
+    except KeyError:
+        raise HTTPException(404, "no such picture on the server (it was freed: pictures are kept for a while, "
+                                 "a few at a time); send it again with POST /sessions") from None
+
+
+def _preview(text: str | None) -> int | None:
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise TintaError(f"preview must be a whole number of pixels (the long side), got {text!r}") from None
+    if value and not 64 <= value <= 8192:
+        raise TintaError(f"preview must be 0 (full size) or 64 to 8192 pixels, got {value}")
+    return value or None
+
+
+async def render_session(request: Request) -> Response:
+    """A kept picture coloured with these settings (the /colorize fields, no file; ``preview``: long side)."""
+    kept = _kept(request)
+    fields = dict(request.query_params)
+    reference = None
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        files, form_fields = await _form_parts(request, max_files=1)
+        fields.update(form_fields)
+        for k, f in files:
+            if k == "reference":
+                reference = await f.read()
+            await f.close()
+    elif request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form = await request.form()
+        fields.update({k: v for k, v in form.items() if isinstance(v, str)})
+    opts = parse_options({"name": kept.name, **fields})
+    preview = _preview(fields.get("preview"))
+    remember = fields.get("remember", "1") != "0"  # 0: a side render (compare) the download does not follow
+    return await _render_kept(request, kept, opts, reference, preview, remember, _ticket(fields))
+
+
+async def _render_kept(request: Request, kept, opts, reference, preview, remember=True, ticket=None) -> Response:
+    state = request.app.state
+    colorizer, capped = await anyio.to_thread.run_sync(_sized, state, opts, (kept.width, kept.height))
+    need, _ = render_cost(kept, colorizer, preview)
+    t0 = time.perf_counter()
+    done = await _run(request, need, render, kept, opts, colorizer, reference, state.limits.max_pixels, preview,
+                      remember, ticket=ticket)
+    if done is None:
+        return json_error(499, "the client left")
+    body, media, name, previewed = done
+    state.gate.done += 1
+    headers = _answer_headers(name, colorizer, time.perf_counter() - t0, kept.frames, capped)
+    headers["X-Tinta-Size"] = f"{kept.width}x{kept.height}"
+    if previewed:
+        headers["X-Tinta-Preview"] = "1"
+    return Response(body, media_type=media, headers=headers)
+
+
+async def download_session(request: Request) -> Response:
+    """The full-resolution picture of a kept picture's latest render (the page's Download link)."""
+    kept = _kept(request)
+    if kept.last is None:
+        raise TintaError("nothing rendered yet for this picture: POST /sessions/ID/render first")
+    opts, reference, _ = kept.last
+    response = await _render_kept(request, kept, opts, reference, None)
+    if response.status_code == 200:
+        cd = response.headers["Content-Disposition"]
+        response.headers["Content-Disposition"] = cd.replace("inline", "attachment", 1)
+    return response
+
+
+async def session_input(request: Request) -> Response:
+    """The kept picture's lightness as a grey JPEG (long side ``size``, default 1600): for inputs a
+    browser cannot show (TIFF ...)."""
+    kept = _kept(request)
+    side = _preview(request.query_params.get("size")) or 1600
+    body = await anyio.to_thread.run_sync(input_preview, kept, side)
+    return Response(body, media_type="image/jpeg", headers=NO_STORE)
+
+
+async def suggest_colours(request: Request) -> Response:
+    """The few most likely colours at picture pixel (``x``, ``y``) of a kept picture, from the model's a,b
+    distribution (fields: ``x``, ``y``, ``model``, ``render_size``, ``hints``, ``count``) -> JSON."""
+    state = request.app.state
+    kept = _kept(request)
+    fields = dict(request.query_params)
+    if request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        form = await request.form(max_files=0, max_fields=50)
+        fields.update({k: v for k, v in form.items() if isinstance(v, str)})
+    opts = parse_options({"name": kept.name, **fields})
+    try:
+        x, y, count = int(fields.get("x", "")), int(fields.get("y", "")), int(fields.get("count", "5"))
+    except ValueError:
+        raise TintaError("x, y (and count) must be whole numbers: a pixel of the picture") from None
+    colorizer, _ = await anyio.to_thread.run_sync(_sized, state, opts, (kept.width, kept.height))
+    need, _ = render_cost(kept, colorizer, 64)
+    found = await _run(request, need, suggest, kept, colorizer, opts, x, y, max(1, min(count, 8)))
+    if found is None:
+        return json_error(499, "the client left")
+    return JSONResponse({"x": x, "y": y, "model": colorizer.name, "colours": found}, headers=NO_STORE)
+
+
+async def queue_place(request: Request) -> Response:
+    return JSONResponse(request.app.state.gate.position(request.path_params["ticket"]), headers=NO_STORE)
+
+
+async def describe_session(request: Request) -> Response:
+    return JSONResponse(_kept(request).describe(), headers=NO_STORE)
+
+
+async def drop_session(request: Request) -> Response:
+    request.app.state.sessions.drop(request.path_params["sid"])
+    return JSONResponse({"ok": True}, headers=NO_STORE)
 
 
 async def pack_zip(request: Request) -> Response:
@@ -130,7 +322,8 @@ async def example(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"ok": True, **request.app.state.gate.stats()}, headers=NO_STORE)
+    state = request.app.state
+    return JSONResponse({"ok": True, **state.gate.stats(), "sessions": state.sessions.stats()}, headers=NO_STORE)
 
 
 def make_app(models: ModelCache, limits: Limits | None = None, hosts: frozenset[str] | None = None) -> Starlette:
@@ -140,6 +333,14 @@ def make_app(models: ModelCache, limits: Limits | None = None, hosts: frozenset[
         Route("/", page, methods=["GET"]),
         Route("/colorize", colorize, methods=["POST"]),
         Route("/zip", pack_zip, methods=["POST"]),
+        Route("/sessions", new_session, methods=["POST"]),
+        Route("/sessions/{sid}", describe_session, methods=["GET"]),
+        Route("/sessions/{sid}", drop_session, methods=["DELETE"]),
+        Route("/sessions/{sid}/render", render_session, methods=["POST"]),
+        Route("/sessions/{sid}/download", download_session, methods=["GET"]),
+        Route("/sessions/{sid}/input", session_input, methods=["GET"]),
+        Route("/sessions/{sid}/suggest", suggest_colours, methods=["POST"]),
+        Route("/queue/{ticket}", queue_place, methods=["GET"]),
         Route("/models", list_models, methods=["GET"]),
         Route("/models/{name}/card", model_card, methods=["GET"]),
         Route("/examples", examples, methods=["GET"]),
@@ -151,5 +352,8 @@ def make_app(models: ModelCache, limits: Limits | None = None, hosts: frozenset[
     ]
     middleware = [Middleware(HostOriginCheck, hosts=hosts), Middleware(BodyLimit, limits=limits)]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=HANDLERS)
-    app.state.models, app.state.limits, app.state.gate = models, limits, Gate(limits.workers, limits.queue)
+    app.state.models, app.state.limits = models, limits
+    app.state.gate = Gate(limits.workers, limits.queue, limits.memory)
+    app.state.sessions = SessionStore(limits.sessions, limits.session_bytes, limits.session_ttl)
+    install_model_cancel()
     return app

@@ -21,7 +21,7 @@ def json_error(status: int, message: str, headers: dict | None = None) -> JSONRe
 
 async def http_error(request, exc: HTTPException) -> JSONResponse:
     message = exc.detail
-    if exc.status_code == 404:
+    if exc.status_code == 404 and message == "Not Found":  # a route's own 404 keeps its words
         message = f"no such page: {request.url.path}"
     headers = dict(exc.headers or {})
     if exc.status_code == 405:

@@ -1,12 +1,15 @@
 """What one client may cost the server: body size and read time, URL and header size, and a
 concurrency gate (``workers`` colourizing at once, ``queue`` more waiting, 503 beyond).
 
-Work whose client has left is dropped: while it waits in the queue, and between the stages of a
-colourization (decoding, the model, encoding); the model run itself is not interrupted.
+Work whose client has left is dropped: while it waits in the queue, between the stages of a
+colourization (decoding, the model, painting, encoding), and inside the model run at its next layer.
+Every request's estimated memory counts against one budget (:class:`Gate`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import math
 import threading
 import time
@@ -29,6 +32,11 @@ class Limits:
     zip_bytes: int = 200_000_000  # largest body of POST /zip (results to pack)
     workers: int = 2  # colourizations at once
     queue: int = 8  # requests waiting for a worker (holding only their upload); more get 503
+    memory: int = 3_000_000_000  # bytes all running colourizations may take together (estimated); see cost()
+    render_pixels: int = 2_000_000  # "the whole picture" (and any render size) is capped to this many pixels
+    sessions: int = 8  # pictures kept on the server for quick edits (POST /sessions); the oldest go first
+    session_bytes: int = 800_000_000  # and the memory they may hold together
+    session_ttl: float = 1800.0  # a kept picture unused this many seconds is freed
     body_timeout: float = 30.0  # seconds without a byte of the body -> 408
     head_timeout: float = 10.0  # seconds to send the request line and headers -> 408 (protocol.py)
     keep_alive: float = 5.0  # idle keep-alive connections are closed after this
@@ -118,79 +126,164 @@ def too_large(size: int, cap: int, more: bool = False) -> str:
 
 
 class Gate:
-    """At most ``workers`` colourizations at once and ``queue`` waiting; the rest get 503 with
-    ``Retry-After`` (an estimate from recent durations)."""
+    """At most ``workers`` colourizations at once, their estimated memory within ``budget`` bytes, and
+    ``queue`` waiting (first come, first served); the rest get 503 with ``Retry-After`` (an estimate from
+    recent durations). A request that alone needs more than the budget gets 413 at once."""
 
-    def __init__(self, workers: int, queue: int):
-        self.workers, self.queue = max(1, workers), max(0, queue)
-        self.running = self.waiting = self.done = self.abandoned = self.refused = 0
-        self._sem: anyio.Semaphore | None = None
+    def __init__(self, workers: int, queue: int, budget: int = 3_000_000_000):
+        self.workers, self.queue, self.budget = max(1, workers), max(0, queue), max(1, budget)
+        self.running = self.done = self.abandoned = self.refused = self.too_big = 0
+        self.in_use = 0  # estimated bytes of the running requests
+        self._line: list[object] = []  # tickets waiting, in order
+        self._running: set = set()  # tickets running
+        self._changed: anyio.Event | None = None
         self._mean = 2.0  # seconds per colourization, a running mean
         self._lock = threading.Lock()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._line)
 
     def retry_after(self) -> int:
         return max(1, math.ceil(self._mean * (self.waiting + self.running) / self.workers))
 
     def stats(self) -> dict:
         return {"running": self.running, "queued": self.waiting, "done": self.done, "abandoned": self.abandoned,
-                "refused": self.refused, "workers": self.workers, "queue": self.queue}
+                "refused": self.refused, "too_big": self.too_big, "workers": self.workers, "queue": self.queue,
+                "memory_budget_mb": round(self.budget / 1e6), "memory_in_use_mb": round(self.in_use / 1e6)}
 
-    async def _acquire_unless_gone(self, request: Request) -> bool:
-        assert self._sem is not None
-        while True:
+    def position(self, ticket) -> dict:
+        """Where a ticket stands: {"position": 1 for the next to run, or None; "running": bool}."""
+        pos = next((i + 1 for i, t in enumerate(self._line) if t == ticket), None)
+        return {"position": pos, "running": ticket in self._running, "ahead_running": self.running}
+
+    def _wake(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+        self._changed = anyio.Event()
+
+    def _may_start(self, ticket, cost: int) -> bool:
+        return (bool(self._line) and self._line[0] is ticket and self.running < self.workers
+                and self.in_use + cost <= self.budget)
+
+    async def _acquire_unless_gone(self, request: Request, ticket, cost: int) -> bool:
+        while not self._may_start(ticket, cost):
+            if self._changed is None:
+                self._changed = anyio.Event()
             with anyio.move_on_after(0.2):
-                await self._sem.acquire()
-                return True
+                await self._changed.wait()
             if await request.is_disconnected():
                 return False
+        return True
+
+    def check_cost(self, cost: int, what: str = "this picture") -> None:
+        if cost > self.budget:
+            self.too_big += 1
+            raise HTTPException(413, f"{what} needs about {cost / 1e6:,.0f} MB to colourize; this server's memory "
+                                     f"budget is {self.budget / 1e6:,.0f} MB (choose a smaller render size, or "
+                                     "tinta serve --memory-mb raises it)")
 
     @asynccontextmanager
-    async def slot(self, request: Request):
-        """Yields True when a worker is ours, False when the client left while queued."""
-        if self._sem is None:
-            self._sem = anyio.Semaphore(self.workers)
+    async def slot(self, request: Request, cost: int = 0, ticket=None):
+        """Yields True when a worker (and ``cost`` bytes of the budget) is ours, False when the client
+        left while queued. ``ticket``: any object naming this request (for :meth:`position`)."""
+        self.check_cost(cost)
         if self.running + self.waiting >= self.workers + self.queue:
             self.refused += 1
             raise HTTPException(503, f"the server is busy ({self.running} running, {self.waiting} waiting); "
                                      "try again shortly", {"Retry-After": str(self.retry_after())})
-        self.waiting += 1
+        ticket = ticket if ticket is not None else object()
+        self._line.append(ticket)
         try:
-            got = await self._acquire_unless_gone(request)
+            got = await self._acquire_unless_gone(request, ticket, cost)
         finally:
-            self.waiting -= 1
+            self._line.remove(ticket)
+            self._wake()
+        if got and isinstance(ticket, str):
+            self._running.add(ticket)
         if not got:
             self.abandoned += 1
             yield False
             return
         self.running += 1
+        self.in_use += cost
         t0 = time.monotonic()
         try:
             yield True
         finally:
             self.running -= 1
+            self.in_use -= cost
+            self._running.discard(ticket)
             self._mean = 0.8 * self._mean + 0.2 * (time.monotonic() - t0)
-            self._sem.release()
+            self._wake()
+            if cost >= TRIM_BYTES:
+                await anyio.to_thread.run_sync(trim_memory)
+
+
+TRIM_BYTES = 200_000_000  # after a request estimated this big, freed memory goes back to the system
+
+
+def trim_memory() -> None:
+    """Collect garbage and hand freed heap pages back to the system (glibc's ``malloc_trim``), so
+    one big request does not leave the server's RSS at its peak."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 class Abandoned(Exception):
     """The client left; the work was dropped."""
 
 
+_current = threading.local()  # .cancelled: the Event of the request this worker thread runs
+_hook_installed = False
+
+
+def _stop_if_cancelled(module, args) -> None:
+    """A forward pre-hook on every torch module: the model run of a request whose client left stops at
+    its next layer."""
+    cancelled = getattr(_current, "cancelled", None)
+    if cancelled is not None and cancelled.is_set():
+        raise Abandoned("during the model run")
+
+
+def install_model_cancel() -> None:
+    """Let :func:`run_unless_gone` stop a model run between layers (a global torch hook that costs one
+    attribute look-up per layer; a no-op outside a request's worker thread)."""
+    global _hook_installed
+    if not _hook_installed:
+        from torch.nn.modules.module import register_module_forward_pre_hook
+
+        register_module_forward_pre_hook(_stop_if_cancelled)
+        _hook_installed = True
+
+
+def _with_cancel(fn, args, cancelled: threading.Event):
+    _current.cancelled = cancelled
+    try:
+        return fn(*args, cancelled)
+    finally:
+        _current.cancelled = None
+
+
 async def run_unless_gone(request: Request, fn, *args):
     """``fn(*args, cancelled)`` in a worker thread; ``cancelled`` (a threading.Event) is set when
-    the client disconnects, and ``fn`` checks it between stages (raising :class:`Abandoned`)."""
+    the client disconnects; ``fn`` checks it between stages, and the model stops at its next layer
+    (:func:`install_model_cancel`), raising :class:`Abandoned`."""
     cancelled = threading.Event()
 
     async def watch():
         while not await request.is_disconnected():
-            await anyio.sleep(0.2)
+            await anyio.sleep(0.1)
         cancelled.set()
 
     result = error = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(watch)
         try:
-            result = await anyio.to_thread.run_sync(fn, *args, cancelled)
+            result = await anyio.to_thread.run_sync(_with_cancel, fn, args, cancelled)
         except Exception as e:  # raised outside the task group, so not wrapped in an ExceptionGroup
             error = e
         tg.cancel_scope.cancel()

@@ -11,6 +11,16 @@ from tinta.errors import TintaError
 from tinta.inference import check_render_size, load_model
 from tinta.pretrained import WEIGHTS_DIR, registry
 
+# What the page says of each shipped model, in plain words (the registry's descriptions are for researchers).
+PLAIN = {
+    "default": "Natural colours for any photo. The best all-round choice.",
+    "vivid": "Bolder, more saturated colours; sometimes too bold.",
+    "guided": "Lets you steer the colours: click the picture to say what colour a spot should be, "
+              "or give a reference photo or palette. Without hints it colours like the default.",
+    "cifar-horse": "A tiny test model trained on 32 x 32 pictures of horses. Not for real photos.",
+}
+TOY = {"cifar-horse"}  # offered only when asked for (the page's "show test models")
+
 
 class ModelCache:
     """``allowed``: the names a request may ask for; ``default``: the one used when it names none."""
@@ -46,6 +56,9 @@ class ModelCache:
             entry = shipped.get(name)
             colorizer = self.load(name)
             out.append({"name": name, "description": entry.description if entry else f"run folder {name}",
+                        "summary": PLAIN.get(name) or (f"A model trained here (run folder {name})." if not entry
+                                                       else entry.description),
+                        "toy": name in TOY,
                         "card": bool(entry and entry.card and (WEIGHTS_DIR / entry.card).is_file()),
                         "render_size": colorizer.render_size,
                         "takes_hints": bool(getattr(colorizer, "takes_hints", False))})

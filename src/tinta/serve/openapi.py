@@ -18,7 +18,7 @@ _FIELDS = {
     "name": ("string", "file name for the result (raw uploads); default: the upload's name"),
     "hints": ("string", 'JSON list of point hints in picture pixels: [{"x": 120, "y": 80, "color": "#c03020"}] '
                         "(models that take hints)"),
-    "palette": ("string", "colours the result should use: #c03020,#2050a0 (guided models)"),
+    "palette": ("string", "colours the result should use: #c03020,#2050a0 (any model; not with a reference)"),
 }
 
 
@@ -56,6 +56,29 @@ SPEC = {
              "description": "Learned image colourization on this machine: grey photo in, colour photo out."},
     "paths": {
         "/colorize": _colorize(),
+        "/sessions": {"post": {
+            "summary": "Keep a picture on the server for quick edits",
+            "description": "The picture as the raw body or the form field `file` (and `name`). Answers 201 with "
+                           "JSON: id, width, height, frames, partial (only the first frame is colourized), colour "
+                           "(the photo has colours of its own), note. Kept pictures are few and freed when unused.",
+            "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": _IMAGE}}},
+            "responses": {"201": {"description": "the kept picture", "content": {"application/json": {}}},
+                          "400": _ERROR, "413": _ERROR, "503": _ERROR}}},
+        "/sessions/{id}/render": {"post": {
+            "summary": "Colour a kept picture with these settings (no upload)",
+            "description": "The fields of POST /colorize (model, saturation, render_size, format, hints, palette, "
+                           "file `reference`), plus `preview`: the long side to paint at (the page sends the size "
+                           "it shows; 0 or none: full size). A preview of a larger picture is a JPEG. Only what "
+                           "changed is re-run. 404 once the picture was freed: send it again.",
+            "parameters": _params() + [{"name": "preview", "in": "query", "required": False,
+                                        "schema": {"type": "integer"}, "description": "long side of the answer"}],
+            "responses": {"200": {"description": "the colour picture", "content": {"image/jpeg": {}}},
+                          "400": _ERROR, "404": _ERROR, "413": _ERROR, "503": _ERROR}}},
+        "/sessions/{id}/download": _get("The full-size picture of the kept picture's latest render", "image/jpeg"),
+        "/sessions/{id}/input": _get("The kept picture's lightness as a grey JPEG (`size`: long side)", "image/jpeg"),
+        "/sessions/{id}": {**_get("The kept picture's description (JSON)"),
+                           "delete": {"summary": "Free a kept picture", "responses": {"200": {"description": "OK"}}}},
+        "/queue/{ticket}": _get("Where a request sent with the field `ticket` stands: its place in the queue"),
         "/zip": {"post": {"summary": "Pack several files (form field `file`, repeated) into one zip",
                           "requestBody": {"content": {"multipart/form-data": {"schema": {
                               "type": "object", "properties": {"file": {"type": "array", "items": _IMAGE}}}}}},
@@ -77,8 +100,11 @@ async def schema(request) -> JSONResponse:
 
 
 def _operation(path: str, method: str, op: dict) -> str:
-    rows = "".join(f"<tr><td><code>{html.escape(p['name'])}</code></td><td>{html.escape(p['description'])}</td></tr>"
-                   for p in op.get("parameters", []))
+    named = [(p["name"], p["description"]) for p in op.get("parameters", [])]
+    form = op.get("requestBody", {}).get("content", {}).get("multipart/form-data", {}).get("schema", {})
+    named += [(k, f"(form file) {v.get('description', '')}") for k, v in form.get("properties", {}).items()
+              if v.get("format") == "binary"]
+    rows = "".join(f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(d)}</td></tr>" for k, d in named)
     table = f"<table><tr><th>field</th><th>meaning</th></tr>{rows}</table>" if rows else ""
     codes = ", ".join(op.get("responses", {}))
     return (f"<section><h2><code>{method.upper()} {html.escape(path)}</code></h2><p>{html.escape(op['summary'])}</p>"
@@ -86,10 +112,12 @@ def _operation(path: str, method: str, op: dict) -> str:
 
 
 EXAMPLES = """<h2>Examples</h2><pre>
-curl --data-binary @photo.jpg 'http://127.0.0.1:8000/colorize?saturation=1.2' -o colour.jpg
-curl -F file=@photo.jpg -F format=webp http://127.0.0.1:8000/colorize -o colour.webp
-curl -F file=@photo.jpg -F model=guided -F 'hints=[{"x":120,"y":80,"color":"#c03020"}]' \\
-     http://127.0.0.1:8000/colorize -o hinted.jpg</pre>"""
+curl --data-binary @photo.jpg '{base}/colorize?saturation=1.2' -o colour.jpg
+curl -F file=@photo.jpg -F format=webp {base}/colorize -o colour.webp
+curl -F file=@photo.jpg -F model=guided -F 'hints=[{{"x":120,"y":80,"color":"#c03020"}}]' \\
+     {base}/colorize -o hinted.jpg
+curl -F file=@photo.jpg -F reference=@colours.jpg {base}/colorize -o like.jpg
+curl -F file=@photo.jpg -F palette='#c03020,#2050a0' {base}/colorize -o palette.jpg</pre>"""
 
 
 async def docs(request) -> HTMLResponse:
@@ -99,4 +127,9 @@ async def docs(request) -> HTMLResponse:
         "<title>tinta serve: API</title><link rel=stylesheet href=/static/style.css>"
         f"<main class=docs><h1>tinta serve: the HTTP API</h1><p>Machine-readable: <a href=/openapi.json>"
         f"/openapi.json</a> (OpenAPI 3.1). Errors are JSON: <code>{{\"error\": \"...\"}}</code>.</p>"
-        f"{EXAMPLES}{body}</main></html>")
+        f"{EXAMPLES.format(base=html.escape(_base(request)))}{body}</main></html>")
+
+
+def _base(request) -> str:
+    """This server's address as the browser reached it (the Host header was checked by security.py)."""
+    return f"{request.url.scheme}://{request.headers.get('host') or request.url.netloc}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 import threading
 import zipfile
@@ -16,8 +17,8 @@ from PIL import Image, UnidentifiedImageError
 
 from tinta.errors import TintaError
 from tinta.heads import check_saturation
-from tinta.hints import Hint, as_hints, parse_color
-from tinta.inference import check_render_size
+from tinta.hints import Hint, as_hints, parse_palette
+from tinta.inference import check_render_size, render_shape
 from tinta.serve.limits import Abandoned
 
 FORMATS = {"jpeg": ("JPEG", "image/jpeg", ".jpg"), "webp": ("WEBP", "image/webp", ".webp"),
@@ -72,17 +73,70 @@ def _hints(text: str | None) -> list:
 
 
 def _palette(text: str | None) -> list:
-    if not text:
-        return []
-    return [parse_color(c) for c in re.split(r"[,\s]+", text.strip()) if c]
+    """The CLI's rule (:func:`tinta.hints.parse_palette`): no field or an empty one is no palette;
+    anything else must hold at least one colour (an all-commas palette is refused, not ignored)."""
+    return parse_palette(text) if text else []
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_NAME = 255
+
+
+def check_name(name: str) -> str:
+    """A file name a header can carry: no control characters (CR/LF would split the header), at most
+    ``MAX_NAME`` characters. Checked before any work, so a bad name costs nothing but a 400."""
+    if _CONTROL.search(name):
+        raise TintaError(f"the name {name!r} holds control characters (line breaks, tabs ...); give a plain file name")
+    if len(name) > MAX_NAME:
+        raise TintaError(f"the name is {len(name)} characters; at most {MAX_NAME}")
+    return name
 
 
 def parse_options(fields, name: str | None = None) -> Options:
     """Options from a mapping of field -> text (query parameters and form fields)."""
     return Options(model=fields.get("model") or None, saturation=check_saturation(fields.get("saturation", 1.0)),
                    render_size=_render_size(fields.get("render_size")), format=_format(fields.get("format")),
-                   name=fields.get("name") or name or "picture", hints=_hints(fields.get("hints")),
+                   name=check_name(fields.get("name") or name or "picture"), hints=_hints(fields.get("hints")),
                    palette=_palette(fields.get("palette")))
+
+
+# Memory one colourization takes, estimated (peak RSS over the idle server, the `default` model on the 2-core
+# x86_64 CPU, a 4000x3000 grey JPEG: +250 MB at its own render size (112), +1.5 GB at render size 1024):
+# about 21 bytes per picture pixel (decoding, lightness, painting, encoding) and 900 per rendered pixel
+# (the model's activations and its 251-bin head).
+PICTURE_BYTES_PER_PIXEL = 25
+RENDER_BYTES_PER_PIXEL = 1000
+
+
+def cost(picture_pixels: int, render_pixels: int) -> int:
+    """Estimated bytes one colourization takes (counted against the server's memory budget)."""
+    return PICTURE_BYTES_PER_PIXEL * picture_pixels + RENDER_BYTES_PER_PIXEL * render_pixels
+
+
+def capped_render_size(height: int, width: int, render_size: int | None, cap: int) -> tuple[int | None, bool]:
+    """``render_size`` (0 / None: the whole picture) lowered so the model sees at most ``cap`` pixels
+    -> (render size, whether it was lowered)."""
+    rh, rw = render_shape(height, width, render_size)
+    if rh * rw <= cap:
+        return render_size, False
+    short = max(16, int(min(height, width) * math.sqrt(cap / (height * width))))
+    while short > 16 and math.prod(render_shape(height, width, short)) > cap:
+        short -= 2
+    return min(short, 2048), True
+
+
+def frames_note(frames: int) -> str:
+    """What the CLI says of a multi-frame input (it reports it as partial and exits 1)."""
+    return f"only the first of its {frames} frames (pages) was colourized" if frames > 1 else ""
+
+
+def picture_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the file's header, without decoding it; None when it is no picture."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return im.size
+    except Exception:
+        return None
 
 
 def open_picture(data: bytes, max_pixels: int, what: str = "picture") -> Image.Image:
@@ -137,16 +191,25 @@ def result_name(name: str, fmt: str) -> str:
     return f"{stem}-colour{FORMATS[fmt][2]}"
 
 
+def header_text(value: str) -> str:
+    """Any text as a header value: printable ASCII kept, anything else (control characters, non-ASCII)
+    percent-encoded, so no value built from a name can break or fail the answer's headers."""
+    return quote(value, safe=" !#$&'()*+,-./:;=?@[]^_`{|}~")
+
+
 def disposition(filename: str, kind: str = "inline") -> str:
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
+    """A ``Content-Disposition`` value; control characters never reach it (the ASCII fallback drops them,
+    the UTF-8 form percent-encodes them)."""
+    ascii_name = _CONTROL.sub("_", filename).encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def colorize_upload(data: bytes, reference: bytes | None, opts: Options, colorizer, max_pixels: int,
-                    cancelled: threading.Event) -> tuple[bytes, str, str]:
-    """Upload bytes -> (result bytes, media type, file name); raises :class:`Abandoned` when
-    ``cancelled`` is set between stages (the client left)."""
+                    cancelled: threading.Event) -> tuple[bytes, str, str, int]:
+    """Upload bytes -> (result bytes, media type, file name, frames in the input); raises
+    :class:`Abandoned` when ``cancelled`` is set (the client left)."""
     im = open_picture(data, max_pixels)
+    frames = int(getattr(im, "n_frames", 1) or 1)
     ref = open_picture(reference, max_pixels, "reference picture") if reference else None
     fmt = opts.format or _ALIASES.get(im.format or "", "png")
     if fmt not in FORMATS:
@@ -158,7 +221,7 @@ def colorize_upload(data: bytes, reference: bytes | None, opts: Options, coloriz
     del im
     if cancelled.is_set():
         raise Abandoned("before encoding")
-    return encode(out, fmt, exif), FORMATS[fmt][1], result_name(opts.name, fmt)
+    return encode(out, fmt, exif), FORMATS[fmt][1], result_name(opts.name, fmt), frames
 
 
 def zip_files(files: list[tuple[str, bytes]]) -> bytes:
