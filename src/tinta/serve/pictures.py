@@ -17,7 +17,7 @@ from PIL import Image, UnidentifiedImageError
 
 from tinta.errors import TintaError
 from tinta.heads import check_saturation
-from tinta.hints import Hint, as_hints, parse_palette
+from tinta.hints import MAX_HINTS, Hint, as_hints, parse_palette
 from tinta.inference import check_render_size, render_shape
 from tinta.serve.limits import Abandoned
 
@@ -25,7 +25,6 @@ FORMATS = {"jpeg": ("JPEG", "image/jpeg", ".jpg"), "webp": ("WEBP", "image/webp"
            "png": ("PNG", "image/png", ".png")}
 _ALIASES = {"jpg": "jpeg", "JPEG": "jpeg", "WEBP": "webp", "PNG": "png", "MPO": "jpeg"}
 SAVE_OPTIONS = {"JPEG": {"quality": 92}, "WEBP": {"quality": 90, "method": 3}, "PNG": {"compress_level": 1}}
-MAX_HINTS = 500
 
 
 @dataclass
