@@ -30,6 +30,6 @@ if has compare; then
   for set in "imagenette $IMNT --max-images 1000" "photos-mix $MIX --size 112" "photos-more $MORE --size 112"; do
     read -r name root rest <<< "$set"
     $T compare default $RUNS --baseline default --out reports/tournament-$name --split val --data-root $root \
-      $rest --grid-images 12 | tee runs/tournament-$name.txt
+      $rest --grid-images 12 --no-ssim | tee runs/tournament-$name.txt
   done
 fi

@@ -21,6 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_size_options(p)
     p.add_argument("--no-judge", dest="judge", action="store_false",
                    help="skip the judge (ImageNet EfficientNet-Lite2: agreement and top-1): faster")
+    p.add_argument("--no-ssim", dest="ssim", action="store_false",
+                   help="skip SSIM (float64, most of an evaluation's time on a CPU): faster")
     p.add_argument("--grid-images", type=positive, default=8, help="images in the picture grid (default: 8)")
     p.add_argument("--max-images", type=positive, default=None,
                    help="score N images evenly spaced over the split (default: all)")
@@ -33,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     (baseline,) = resolve_runs([args.baseline], args.out)
     summary = compare(runs, baseline, args.out, split=args.split, data_root=args.data_root,
                       render_size=args.render_size, size=args.size, temperatures=args.temperatures,
-                      max_images=args.max_images, grid_images=args.grid_images, judge=args.judge)
+                      max_images=args.max_images, grid_images=args.grid_images, judge=args.judge,
+                      ssim=args.ssim)
     print((Path(args.out) / "report.md").read_text())
     print(verdict(summary).replace("**", ""))
     print(f"report: {args.out}/report.md, {args.out}/report.html")

@@ -97,13 +97,14 @@ def _wanted(report: dict | None, render_size: int, size, temperatures, max_image
 
 
 def _evaluated(run: str, info: RunInfo, split: str, root: str, rs: int, size, temperatures, max_images,
-               judge: bool) -> dict:
+               judge: bool, ssim: bool = True) -> dict:
     path = Path(run) / f"{report_name(info, split, root)}.json"
     report = read_json(path) if path.exists() else None
-    if not _wanted(report, rs, size, temperatures, max_images, root, judge):
+    if not _wanted(report, rs, size, temperatures, max_images, root, judge) or (ssim and "ssim" not in
+                                                                                report["results"]["grey"]):
         print(f"evaluating {run} on {split} ...")
-        report = evaluate_run(run, split, data_root=root, render_size=rs, size=size,
-                              temperatures=temperatures, max_images=max_images, judge=judge, semantic=False)
+        report = evaluate_run(run, split, data_root=root, render_size=rs, size=size, temperatures=temperatures,
+                              max_images=max_images, judge=judge, semantic=False, ssim=ssim)
     return report
 
 
@@ -128,7 +129,7 @@ def _rows(run: str, report: dict, info, rs: int, ms: float) -> list[dict]:
 def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_root: str | None = None,
             render_size: int | None = None, grid_images: int = 8, size: int | None = None,
             temperatures: tuple[float, ...] | None = None, max_images: int | None = None,
-            judge: bool = True) -> dict:
+            judge: bool = True, ssim: bool = True) -> dict:
     """Evaluate (or reuse the evaluations of) ``runs`` and write the report into ``out``. ``render_size``:
     None = each run's own, 0 = full image. Bins runs give one row per annealed-mean temperature."""
     if baseline not in runs:
@@ -139,7 +140,8 @@ def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_r
     for run in runs:
         model, head, info = load_run(run)
         rs = resolve_render_size(render_size, info.native_size)
-        report = _evaluated(run, info, split, info.eval_root(data_root), rs, size, temperatures, max_images, judge)
+        report = _evaluated(run, info, split, info.eval_root(data_root), rs, size, temperatures, max_images, judge,
+                            ssim)
         if temperatures:
             head = head.with_temperatures(tuple(temperatures))
         if lab is None:
@@ -217,7 +219,8 @@ def table_rows(summary: dict) -> list[list[str]]:
                    + [f"{r['parameters'] / 1e6:.2f}M", "yes" if r["pretrained"] else "no", str(r["epochs"]),
                       _fmt(r["train_minutes"], 1), _fmt(r["ms_per_image_224"], 1)])
     g, gt = summary["rows"][0]["grey"], {**summary["rows"][0]["gt"], "agree": 1.0}  # agree: 1 by definition
-    out.append(["grey (floor)", _fmt(g["psnr"]), _fmt(g["ssim"], 3), "0.0", _fmt(g["cf_abs_diff"], 1)]
+    out.append(["grey (floor)", _fmt(g["psnr"]), _fmt(g["ssim"], 3) if "ssim" in g else "-", "0.0",
+                _fmt(g["cf_abs_diff"], 1)]
                + [_percent(g, k) for k in sem] + [_fmt(g[k], 2) if k in g else "-" for k in fd] + [""] * 5)
     if sem or fd:
         halves = [f"{gt['fd_halves']:.2f} (halves)" if "fd_halves" in gt else "-" for _ in fd]

@@ -236,7 +236,7 @@ def report_name(info, split: str, data_root: str | None = None) -> str:
 def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None = None, which: str = "best",
                  batch_size: int = 64, max_images: int | None = None, render_size: int | None = None,
                  size: int | None = None, temperatures: tuple[float, ...] | None = None,
-                 semantic: bool = True, judge: bool = True, log=None) -> dict:
+                 semantic: bool = True, judge: bool = True, ssim: bool = True, log=None) -> dict:
     """Score a run on ``split``: images at their own size (or resized to ``size``), the model at
     ``render_size`` (None: the size it trained at; 0: the full image), classifier heads decoded at
     each of ``temperatures`` (default: the run's own); ``semantic`` / ``judge``: the ImageNet scores
@@ -256,8 +256,8 @@ def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None
     data = spread_subset(data, max_images)
     if judge and log is not None:
         log(judge_cost(len(data), len(head.decodings) + 2))
-    results, grid = evaluate_model(model, head, data, batch_size, render_size=rs, semantic=semantic,
-                                  judge=judge)
+    results, grid = evaluate_model(model, head, data, batch_size, ssim_metric=ssim, render_size=rs,
+                                  semantic=semantic, judge=judge)
     report = {
         "run": str(run_dir), "data_root": str(root),
         "checkpoint": which, "model": info.architecture, "task": head.name,
