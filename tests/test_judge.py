@@ -272,4 +272,6 @@ def test_compare_reads_evaluations_written_before_the_judge():
     assert not _wanted(old, 0, None, None, None, "d", judge=True)  # redone, now with the judge
     assert _wanted(old, 0, None, None, None, "d", judge=False)  # unless the judge is not asked for
     old["results"]["grey"]["agree"] = 0.5
+    assert not _wanted(old, 0, None, None, None, "d", judge=True)  # judged before FD existed: redone for it
+    old["results"]["grey"]["fd"] = 3.0
     assert _wanted(old, 0, None, None, None, "d", judge=True)
