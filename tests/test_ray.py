@@ -78,18 +78,24 @@ def _whole(out: Path) -> list[str]:
 
 
 def test_same_pictures_as_the_local_command(cluster, model_run, tmp_path, capsys):
-    """The cluster runs the local command's job loop: byte-identical outputs, the same summary."""
+    """The cluster runs the local command's job loop: byte-identical pictures, the same summary; a clip
+    is colourized whole by one worker (all its frames)."""
     from tinta.cli import main
+    from tinta.video import clips, io
 
     src = _pictures(tmp_path / "pics", 10)
+    clips.write_clip(src / "clip.mkv", clips.clip_frames([clips.Shot(photo(96, 128), 12)], 64, 48), 12)
     args = [str(src), "-o", "", "--checkpoint", str(model_run), "--threads", "1", "--palette", "#c03020,#2050a0"]
     for where, extra in (("local", []), ("ray", ["--ray", cluster.address])):
         args[2] = str(tmp_path / where)
         assert main(["colorize", *args, *extra, "--summary", str(tmp_path / f"{where}.json")]) == 0
-    assert snapshot(tmp_path / "local") == snapshot(tmp_path / "ray")
+    local, on_ray = (snapshot(tmp_path / w) for w in ("local", "ray"))
+    assert local.keys() == on_ray.keys() and {k: v for k, v in local.items() if k != "clip.mkv"} == \
+        {k: v for k, v in on_ray.items() if k != "clip.mkv"}  # the clip: encoded by its own worker
+    assert io.probe(tmp_path / "ray" / "clip.mkv").frames == 12
     local, on_ray = (json.loads((tmp_path / f"{w}.json").read_text()) for w in ("local", "ray"))
-    assert local == on_ray and on_ray["done"] == 10 and on_ray["palette"] == "#c03020,#2050a0"
-    assert "colourized 10 of 10" in capsys.readouterr().out
+    assert local == on_ray and on_ray["done"] == 11 and on_ray["palette"] == "#c03020,#2050a0"
+    assert "colourized 11 of 11" in capsys.readouterr().out
 
 
 def test_every_input_counted_and_never_overwritten(cluster, model_run, tmp_path, capsys):
