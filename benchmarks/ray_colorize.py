@@ -1,13 +1,18 @@
 """``tinta colorize`` here against ``tinta colorize --ray`` on the same machine, side by side in one run.
 
-Each configuration colourizes the first N and then 2N pictures of Imagenette val (224 px JPEGs) with a
-shipped model, as a fresh ``tinta colorize`` process (wall clock: start, model load, every picture
-read, colourized and written). The Ray clusters are started before the command and their start is
-timed on its own line. From the two sizes: the cost of one more picture (marginal: the slope) and the
-fixed cost of a run (the intercept); the overhead per Ray task is the difference of the slopes times
-the pictures per task.
+Each configuration colourizes the first N pictures of Imagenette val (224 px JPEGs) with a shipped
+model, as a fresh ``tinta colorize`` process, ``--repeats`` times (the median is printed): its wall
+clock (start, model load, every picture read, colourized and written), the time to its first output,
+and its steady rate, from the outputs' modification times (the pictures after the first 10%, so the
+start does not count). The Ray clusters are started before the command; their start is timed on its
+own line. The overhead per Ray task is the difference of the time per picture (steady rates, same
+number of workers) times the pictures per task.
 
     python benchmarks/ray_colorize.py --data ../shared/data/imagenette2-224.tar.gz [--n 200] [--model default]
+    python benchmarks/ray_colorize.py --plan-files 100000   # the driver's share: planning, dataset rows
+
+``--plan-files N`` measures only what grows with the archive on the driver: planning N empty ``.jpg`` files
+(listing, names, the guard) and the size of the dataset rows, the numbers docs/ray.md scales to 10 million.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -47,13 +53,17 @@ def colorize(src: Path, out: Path, model: str, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def timed(*procs: subprocess.Popen) -> float:
-    t0 = time.perf_counter()
+def timed(out: Path, *procs: subprocess.Popen) -> tuple[float, float, float]:
+    """(wall s, s to the first output, steady pictures/s) of the ``tinta colorize`` processes writing ``out``."""
+    t0 = time.time()
     for p in procs:
         _, err = p.communicate()
         if p.returncode != 0:
             raise SystemExit(f"tinta colorize failed:\n{err[-2000:]}")
-    return time.perf_counter() - t0
+    wall = time.time() - t0
+    stamps = sorted(f.stat().st_mtime for f in out.rglob("*.jpg"))
+    m = len(stamps) // 10
+    return wall, stamps[0] - t0, (len(stamps) - 1 - m) / (stamps[-1] - stamps[m])
 
 
 def cluster(cpus: list[int]):
@@ -70,68 +80,96 @@ def cluster(cpus: list[int]):
     return c, time.perf_counter() - t0
 
 
-def measure(run, sizes: dict[int, Path], work: Path, name: str) -> dict[int, float]:
-    """Wall seconds of ``run(src, out)`` for each size (outputs removed between runs)."""
-    walls = {}
-    for n, src in sizes.items():
-        out = work / f"out-{name}-{n}"
-        walls[n] = run(src, out)
+def measure(run, src: Path, work: Path, repeats: int) -> tuple[float, float, float]:
+    """Medians of ``run(src, out)`` -> (wall, first output, steady rate) over ``repeats`` runs."""
+    got = []
+    for _ in range(repeats):
+        out = work / "out"
+        got.append(run(src, out))
         shutil.rmtree(out)
-    return walls
+    return tuple(statistics.median(x[i] for x in got) for i in range(3))
+
+
+def plan_cost(n: int) -> None:
+    """Seconds to plan ``n`` files on the driver (collect, names, guard) and bytes of dataset rows per input."""
+    from tinta import batch
+    from tinta.distributed import RayOptions, _chunks
+
+    work = Path(tempfile.mkdtemp(prefix="tinta-plan-bench-"))
+    for i in range(n):
+        d = work / "in" / f"{i // 1000:04d}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"{i:07d}.jpg").touch()
+    t0 = time.perf_counter()
+    plan = batch.plan([str(work / "in")], work / "out")
+    inputs = {j.src for j in plan.jobs}
+    refused = [j for j in plan.jobs if batch.refusal(j, inputs)]
+    t1 = time.perf_counter()
+    rows = _chunks(plan.jobs, RayOptions.chunk)
+    t2 = time.perf_counter()
+    size = sum(len(r["jobs"]) for r in rows)
+    shutil.rmtree(work)
+    print(f"driver, {n} files in {n // 1000} folders under {work}; {platform.machine()} CPU, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"plan + guard: {t1 - t0:.2f} s ({1e6 * (t1 - t0) / n:.0f} us per input; {len(refused)} refused); "
+          f"dataset rows: {t2 - t1:.2f} s, {size / n:.0f} bytes per input in {len(rows)} rows of {RayOptions.chunk}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", required=True, help="imagenette2-224.tar.gz")
-    ap.add_argument("--n", type=int, default=200, help="pictures of the smaller run (the larger: twice as many)")
+    ap.add_argument("--data", help="imagenette2-224.tar.gz")
+    ap.add_argument("--n", type=int, default=200, help="pictures per run")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per configuration (the median is printed)")
     ap.add_argument("--model", default="default")
+    ap.add_argument("--plan-files", type=int, default=None, help="measure only the driver's planning of N files")
     a = ap.parse_args()
+    if a.plan_files:
+        return plan_cost(a.plan_files)
+    if not a.data:
+        ap.error("--data is required (or --plan-files N)")
     from tinta.distributed import RayOptions
 
     work = Path(tempfile.mkdtemp(prefix="tinta-ray-bench-"))
-    big = extract(Path(a.data), 2 * a.n, work / f"in-{2 * a.n}")
-    small = work / f"in-{a.n}"
-    small.mkdir()
-    for f in sorted(big.iterdir())[:a.n]:
-        shutil.copyfile(f, small / f.name)
-    sizes = {a.n: small, 2 * a.n: big}
-    rows, starts = {}, {}
-    rows["here: 1 process x 2 threads"] = measure(
-        lambda s, o: timed(colorize(s, o, a.model, "--threads", "2")), sizes, work, "local1")
-    rows["here: 2 processes x 1 thread (--shard)"] = measure(
-        lambda s, o: timed(*[colorize(s, o, a.model, "--threads", "1", "--shard", f"{i}/2") for i in range(2)]),
-        sizes, work, "local2")
-    for label, cpus in (("Ray: 1 node x 2 CPUs, 2 workers x 1 thread", [2]),
-                        ("Ray: 2 nodes x 1 CPU, 2 workers x 1 thread", [1, 1])):
-        c, starts[label] = cluster(cpus)
-        try:
-            ray_args = ("--ray", c.address, "--threads", "1")
-            rows[label] = measure(lambda s, o, extra=ray_args: timed(colorize(s, o, a.model, *extra)),
-                                  sizes, work, f"ray{len(cpus)}")
-        finally:
-            c.shutdown()
-    shutil.rmtree(work)
+    try:
+        rows, starts = run_all(a, work)
+    finally:
+        shutil.rmtree(work)
     report(rows, starts, a, RayOptions.chunk)
 
 
-def report(rows: dict[str, dict[int, float]], starts: dict[str, float], a, chunk: int) -> None:
-    n1, n2 = a.n, 2 * a.n
-    load = os.getloadavg()[0]
-    print(f"tinta colorize --model {a.model}, Imagenette val 224 px JPEGs ({n1} and {n2} pictures); "
-          f"{platform.machine()} CPU, {os.cpu_count()} cores, load average {load:.1f} at the end")
-    print(f"{'configuration':46s} {'wall s (' + str(n1) + ')':>12s} {'wall s (' + str(n2) + ')':>12s} "
-          f"{'images/s':>9s} {'ms/image':>9s} {'fixed s':>8s}")
-    slope = {}
-    for label, w in rows.items():
-        slope[label] = (w[n2] - w[n1]) / (n2 - n1)
-        fixed = w[n1] - n1 * slope[label]
-        print(f"{label:46s} {w[n1]:12.1f} {w[n2]:12.1f} {n2 / w[n2]:9.1f} {1000 * slope[label]:9.1f} {fixed:8.1f}")
+def run_all(a, work: Path) -> tuple[dict, dict]:
+    src = extract(Path(a.data), a.n, work / "in")
+    rows, starts = {}, {}
+    rows[HERE1] = measure(lambda s, o: timed(o, colorize(s, o, a.model, "--threads", "2")), src, work, a.repeats)
+    rows[HERE2] = measure(lambda s, o: timed(o, *[colorize(s, o, a.model, "--threads", "1", "--shard", f"{i}/2")
+                                                 for i in range(2)]), src, work, a.repeats)
+    for label, cpus in ((RAY1, [2]), (RAY2, [1, 1])):
+        c, starts[label] = cluster(cpus)
+        try:
+            extra = ("--ray", c.address, "--threads", "1")
+            rows[label] = measure(lambda s, o, extra=extra: timed(o, colorize(s, o, a.model, *extra)), src, work,
+                                  a.repeats)
+        finally:
+            c.shutdown()
+    return rows, starts
+
+HERE1, HERE2 = "here: 1 process x 2 threads", "here: 2 processes x 1 thread (--shard)"
+RAY1, RAY2 = "Ray: 1 node x 2 CPUs, 2 workers x 1 thread", "Ray: 2 nodes x 1 CPU each, 2 workers x 1 thread"
+
+
+def report(rows: dict[str, tuple], starts: dict[str, float], a, chunk: int) -> None:
+    print(f"tinta colorize --model {a.model}, the first {a.n} Imagenette val JPEGs (224 px), median of {a.repeats} "
+          f"runs; {platform.machine()} CPU, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
+    print(f"{'configuration':48s} {'wall s':>7s} {'images/s':>9s} {'first s':>8s} {'steady images/s':>16s}")
+    for label, (wall, first, rate) in rows.items():
+        print(f"{label:48s} {wall:7.1f} {a.n / wall:9.1f} {first:8.1f} {rate:16.1f}")
     for label, s in starts.items():
-        print(f"cluster start, {label[5:]}: {s:.1f} s (not in the rows)")
-    here = "here: 2 processes x 1 thread (--shard)"
+        print(f"cluster start, {label[5:label.index(',')]}: {s:.1f} s (before the command; not in the rows)")
     for label in starts:
-        print(f"{label[:-22]}: {rows[here][n2] / rows[label][n2]:.2f}x the images/s of {here[:-10]} ({n2} pictures); "
-              f"overhead per task of {chunk} pictures {1000 * chunk * (slope[label] - slope[here]):.0f} ms")
+        wall, _, rate = rows[label]
+        per_task = 1000 * chunk * 2 * (1 / rate - 1 / rows[HERE2][2])  # 2 workers
+        print(f"{label[:label.index(',')]} / {HERE2[6:]}: {rows[HERE2][0] / wall:.2f}x images/s whole command, "
+              f"{rate / rows[HERE2][2]:.2f}x steady; overhead {per_task:.0f} ms per task of {chunk} pictures")
 
 
 if __name__ == "__main__":

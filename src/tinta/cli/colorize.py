@@ -50,6 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--actors", type=positive, default=None,
                    help="most Ray workers (each keeps the model loaded and reserves --threads CPUs; "
                         "default: as many as the cluster's CPUs allow)")
+    r.add_argument("--chunk", type=positive, default=8,
+                   help="pictures per Ray task (a video is a task of its own); larger on big clusters: docs/ray.md")
     g = p.add_argument_group("colour hints", "steer the colours (point hints need a hint-taking model: --model guided)")
     g.add_argument("--hint", action="append", default=[], metavar="X,Y=#RRGGBB",
                    help="pixel X,Y of the input (after EXIF rotation) is this colour (its lightness is ignored); "
@@ -141,7 +143,7 @@ def _cluster(args: argparse.Namespace):
 def _ray_options(args: argparse.Namespace):
     from tinta.distributed import RayOptions
 
-    return RayOptions(args.ray, args.threads or 1, args.actors)
+    return RayOptions(args.ray, args.threads or 1, args.actors, args.chunk)
 
 
 def _run_batch(args: argparse.Namespace, colorizer, jobs: list, inputs: set, options):
