@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -100,6 +101,7 @@ def plan_cost(n: int) -> None:
         d = work / "in" / f"{i // 1000:04d}"
         d.mkdir(parents=True, exist_ok=True)
         (d / f"{i:07d}.jpg").touch()
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     plan = batch.plan([str(work / "in")], work / "out")
     inputs = {j.src for j in plan.jobs}
@@ -108,11 +110,13 @@ def plan_cost(n: int) -> None:
     rows = _chunks(plan.jobs, RayOptions.chunk)
     t2 = time.perf_counter()
     size = sum(len(r["jobs"]) for r in rows)
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024  # bytes
     shutil.rmtree(work)
     print(f"driver, {n} files in {n // 1000} folders under {work}; {platform.machine()} CPU, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"plan + guard: {t1 - t0:.2f} s ({1e6 * (t1 - t0) / n:.0f} us per input; {len(refused)} refused); "
-          f"dataset rows: {t2 - t1:.2f} s, {size / n:.0f} bytes per input in {len(rows)} rows of {RayOptions.chunk}")
+          f"dataset rows: {t2 - t1:.2f} s, {size / n:.0f} bytes per input in {len(rows)} rows of {RayOptions.chunk}; "
+          f"driver memory (peak RSS growth) {grown / n:.0f} bytes per input")
 
 
 def main() -> None:
@@ -121,6 +125,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200, help="pictures per run")
     ap.add_argument("--repeats", type=int, default=3, help="runs per configuration (the median is printed)")
     ap.add_argument("--model", default="default")
+    ap.add_argument("--two-threads", action="store_true",
+                    help="also 1 process x 2 threads (on a busy machine its threads spin-wait: far slower)")
     ap.add_argument("--plan-files", type=int, default=None, help="measure only the driver's planning of N files")
     a = ap.parse_args()
     if a.plan_files:
@@ -140,7 +146,8 @@ def main() -> None:
 def run_all(a, work: Path) -> tuple[dict, dict]:
     src = extract(Path(a.data), a.n, work / "in")
     rows, starts = {}, {}
-    rows[HERE1] = measure(lambda s, o: timed(o, colorize(s, o, a.model, "--threads", "2")), src, work, a.repeats)
+    if a.two_threads:
+        rows[HERE1] = measure(lambda s, o: timed(o, colorize(s, o, a.model, "--threads", "2")), src, work, a.repeats)
     rows[HERE2] = measure(lambda s, o: timed(o, *[colorize(s, o, a.model, "--threads", "1", "--shard", f"{i}/2")
                                                  for i in range(2)]), src, work, a.repeats)
     for label, cpus in ((RAY1, [2]), (RAY2, [1, 1])):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from faults.conftest import snapshot, temp_files
+from faults.conftest import one_line_error, snapshot, temp_files
 
 from helpers import make_run, photo
 
@@ -161,3 +161,31 @@ def test_driver_killed_then_rerun_finishes(cluster, model_run, tmp_path):
     assert s["done"] + s["skipped"] == n and s["skipped"] >= written and s["failed"] == 0, s
     assert f"skipped {s['skipped']} already there" in stdout
     assert _whole(out) == sorted(f"{i:03d}.png" for i in range(n)) and not temp_files(out)
+
+
+def test_library_entry_point(cluster, model_run, tmp_path):
+    from tinta.batch import Options
+    from tinta.distributed import RayOptions, colorize_dataset
+
+    src, out = _pictures(tmp_path / "pics", 5), tmp_path / "out"
+    seen = []
+
+    def progress(outcomes, total):
+        seen.append(total)
+        return outcomes
+
+    summary = colorize_dataset([str(src)], out, str(model_run), Options(saturation=1.5), RayOptions(cluster.address),
+                               progress=progress)
+    assert (summary["done"], summary["failed"], seen) == (5, 0, [5]) and len(_whole(out)) == 5
+    summary = colorize_dataset([str(src)], out, str(model_run), Options(skip_existing=True),
+                               RayOptions(cluster.address))
+    assert (summary["done"], summary["skipped"]) == (0, 5)
+
+
+def test_unreachable_cluster_is_one_line_error(model_run, tmp_path, capsys):
+    from tinta.cli import main
+
+    src = _pictures(tmp_path / "pics", 1)
+    assert main(["colorize", str(src), "-o", str(tmp_path / "out"), "--checkpoint", str(model_run),
+                 "--ray", "ray://127.0.0.1:9"]) == 2
+    one_line_error(capsys, "--ray ray://127.0.0.1:9: cannot reach a Ray cluster")
