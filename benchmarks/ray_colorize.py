@@ -102,11 +102,11 @@ def plan_cost(n: int) -> None:
         d.mkdir(parents=True, exist_ok=True)
         (d / f"{i:07d}.jpg").touch()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     plan = batch.plan([str(work / "in")], work / "out")
     inputs = {j.src for j in plan.jobs}
     refused = [j for j in plan.jobs if batch.refusal(j, inputs)]
-    t1 = time.perf_counter()
+    t1, cpu = time.perf_counter(), time.process_time() - c0
     rows = _chunks(plan.jobs, RayOptions.chunk)
     t2 = time.perf_counter()
     size = sum(len(r["jobs"]) for r in rows)
@@ -114,7 +114,8 @@ def plan_cost(n: int) -> None:
     shutil.rmtree(work)
     print(f"driver, {n} files in {n // 1000} folders under {work}; {platform.machine()} CPU, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}")
-    print(f"plan + guard: {t1 - t0:.2f} s ({1e6 * (t1 - t0) / n:.0f} us per input; {len(refused)} refused); "
+    print(f"plan + guard: {t1 - t0:.2f} s wall, {cpu:.2f} s CPU ({1e6 * cpu / n:.0f} us CPU per input; "
+          f"{len(refused)} refused); "
           f"dataset rows: {t2 - t1:.2f} s, {size / n:.0f} bytes per input in {len(rows)} rows of {RayOptions.chunk}; "
           f"driver memory (peak RSS growth) {grown / n:.0f} bytes per input")
 
@@ -136,40 +137,44 @@ def main() -> None:
     from tinta.distributed import RayOptions
 
     work = Path(tempfile.mkdtemp(prefix="tinta-ray-bench-"))
+    print(f"tinta colorize --model {a.model}, the first {a.n} Imagenette val JPEGs (224 px), median of {a.repeats} "
+          f"runs; {platform.machine()} CPU, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
+    print(f"{'configuration':48s} {'wall s':>7s} {'images/s':>9s} {'first s':>8s} {'steady images/s':>16s}", flush=True)
     try:
         rows, starts = run_all(a, work)
     finally:
         shutil.rmtree(work)
-    report(rows, starts, a, RayOptions.chunk)
+    report(rows, starts, RayOptions.chunk)
 
 
 def run_all(a, work: Path) -> tuple[dict, dict]:
+    """Every configuration, each row printed as soon as it is measured."""
     src = extract(Path(a.data), a.n, work / "in")
     rows, starts = {}, {}
+
+    def row(label, run):
+        rows[label] = wall, first, rate = measure(run, src, work, a.repeats)
+        print(f"{label:48s} {wall:7.1f} {a.n / wall:9.1f} {first:8.1f} {rate:16.1f}", flush=True)
+
     if a.two_threads:
-        rows[HERE1] = measure(lambda s, o: timed(o, colorize(s, o, a.model, "--threads", "2")), src, work, a.repeats)
-    rows[HERE2] = measure(lambda s, o: timed(o, *[colorize(s, o, a.model, "--threads", "1", "--shard", f"{i}/2")
-                                                 for i in range(2)]), src, work, a.repeats)
+        row(HERE1, lambda s, o: timed(o, colorize(s, o, a.model, "--threads", "2")))
+    row(HERE2, lambda s, o: timed(o, *[colorize(s, o, a.model, "--threads", "1", "--shard", f"{i}/2")
+                                       for i in range(2)]))
     for label, cpus in ((RAY1, [2]), (RAY2, [1, 1])):
         c, starts[label] = cluster(cpus)
         try:
             extra = ("--ray", c.address, "--threads", "1")
-            rows[label] = measure(lambda s, o, extra=extra: timed(o, colorize(s, o, a.model, *extra)), src, work,
-                                  a.repeats)
+            row(label, lambda s, o, extra=extra: timed(o, colorize(s, o, a.model, *extra)))
         finally:
             c.shutdown()
     return rows, starts
+
 
 HERE1, HERE2 = "here: 1 process x 2 threads", "here: 2 processes x 1 thread (--shard)"
 RAY1, RAY2 = "Ray: 1 node x 2 CPUs, 2 workers x 1 thread", "Ray: 2 nodes x 1 CPU each, 2 workers x 1 thread"
 
 
-def report(rows: dict[str, tuple], starts: dict[str, float], a, chunk: int) -> None:
-    print(f"tinta colorize --model {a.model}, the first {a.n} Imagenette val JPEGs (224 px), median of {a.repeats} "
-          f"runs; {platform.machine()} CPU, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
-    print(f"{'configuration':48s} {'wall s':>7s} {'images/s':>9s} {'first s':>8s} {'steady images/s':>16s}")
-    for label, (wall, first, rate) in rows.items():
-        print(f"{label:48s} {wall:7.1f} {a.n / wall:9.1f} {first:8.1f} {rate:16.1f}")
+def report(rows: dict[str, tuple], starts: dict[str, float], chunk: int) -> None:
     for label, s in starts.items():
         print(f"cluster start, {label[5:label.index(',')]}: {s:.1f} s (before the command; not in the rows)")
     for label in starts:
@@ -177,7 +182,7 @@ def report(rows: dict[str, tuple], starts: dict[str, float], a, chunk: int) -> N
         per_task = 1000 * chunk * 2 * (1 / rate - 1 / rows[HERE2][2])  # 2 workers
         print(f"{label[:label.index(',')]} / {HERE2[6:]}: {rows[HERE2][0] / wall:.2f}x images/s whole command, "
               f"{rate / rows[HERE2][2]:.2f}x steady; overhead {per_task:.0f} ms per task of {chunk} pictures")
-
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 if __name__ == "__main__":
     main()
