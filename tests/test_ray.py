@@ -63,6 +63,16 @@ def _start(model_run: Path, src: Path, out: Path, address: str, *extra: str) -> 
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _finish(p: subprocess.Popen, timeout: float = 600) -> tuple[str, str]:
+    """The process's output; killed if it is not done within ``timeout`` (the test then fails)."""
+    try:
+        return p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise
+
+
 def _wait_for_outputs(out: Path, n: int, p: subprocess.Popen, timeout: float = 120) -> int:
     deadline = time.time() + timeout
     while time.time() < deadline and p.poll() is None and len(list(out.glob("*.png"))) < n:
@@ -132,7 +142,7 @@ def test_worker_node_killed_mid_job(cluster, model_run, tmp_path):
     written = _wait_for_outputs(out, 10, p)
     cluster.remove_node(worker, allow_graceful=False)  # SIGKILL of the node's raylet and its workers
     try:
-        stdout, err = p.communicate(timeout=600)
+        stdout, err = _finish(p)
     finally:
         cluster.add_node(num_cpus=1, object_store_memory=STORE)  # two nodes again for the other tests
     if written >= n:
@@ -155,7 +165,7 @@ def test_driver_killed_then_rerun_finishes(cluster, model_run, tmp_path):
         pytest.skip("the job finished before the driver was killed")
     _whole(out)
     p = _start(model_run, src, out, cluster.address, "--skip-existing")
-    stdout, err = p.communicate(timeout=600)
+    stdout, err = _finish(p)
     assert p.returncode == 0, err[-3000:]
     s = json.loads((tmp_path / "summary.json").read_text())
     assert s["done"] + s["skipped"] == n and s["skipped"] >= written and s["failed"] == 0, s
