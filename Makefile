@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: setup setup-browser demo test test-slow lint bench clean
+.PHONY: setup setup-browser demo test test-slow test-ray lint bench clean
 
 setup: $(BIN)/tinta
 
@@ -27,6 +27,12 @@ demo: setup
 test: setup
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest -q
+
+# tinta colorize --ray (tests/test_ray.py): each test starts a small Ray cluster (a head and a second node) here.
+# Only this target installs the `ray` extra; `make setup` and `make test` do without it.
+test-ray: setup
+	$(BIN)/pip install -q -e '.[dev,onnx,video,ray]'
+	$(BIN)/python -m pytest -q -m ray
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -17,7 +17,7 @@ LAYERS = [
     ["tinta.imageio", "tinta.palette", "tinta.kmeans", "tinta.data", "tinta.hints"],
     ["tinta.models", "tinta.heads"],
     ["tinta.runs", "tinta.pretrained"],
-    ["tinta.inference", "tinta.export", "tinta.batch", "tinta.video"],
+    ["tinta.inference", "tinta.export", "tinta.batch", "tinta.video", "tinta.distributed"],
     ["tinta.evaluate", "tinta.serve"],
     ["tinta.train"],
     ["tinta.cli", "tinta.__main__", "tinta"],
@@ -85,6 +85,12 @@ def test_nothing_but_the_cli_imports_training():
     assert not users, users
 
 
+def test_only_the_cli_uses_ray():
+    """tinta.distributed (Ray) sits beside the batch; nothing but the command line imports it."""
+    users = [m for m, deps in _graph().items() if "tinta.distributed" in deps and not m.startswith("tinta.cli")]
+    assert not users, users
+
+
 def test_no_import_cycles():
     graph, state, cycles = _graph(), {}, []
 
@@ -117,7 +123,7 @@ def test_inference_never_loads_training_code():
                "from tinta import batch, export, serve\n"
                "from tinta.evaluate import evaluate, compare\n"
                "tinta.colorize(np.zeros((8, 8), np.uint8), model='vivid')\n"
-               "print(sorted(m for m in sys.modules if m.startswith('tinta.train')))")
+               "print(sorted(m for m in sys.modules if m.startswith(('tinta.train', 'tinta.distributed', 'ray'))))")
     assert out == "[]"
 
 

@@ -11,6 +11,10 @@ Guarantees (tested in ``tests/faults``):
   ``--format`` would give two inputs the same name, the input's own suffix is kept in it
   (``photo-jpg.png``);
 - one bad file never stops the batch; every input is counted: done, failed, skipped.
+
+One job loop, :func:`run_jobs`, serves every way of running: the inputs colourized here one after the
+other (:func:`in_process`), or by the workers of a Ray cluster (:mod:`tinta.distributed`), which call
+:func:`run_one` on each input and send back its :class:`Outcome`.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import glob
 import os
 import stat
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,6 +170,31 @@ def parse_shard(shard: str | None, environ=os.environ) -> tuple[int, int]:
 
 
 @dataclass
+class Options:
+    """How every input of a batch is colourized; picklable (the Ray workers of tinta.distributed get a copy)."""
+
+    saturation: float = 1.0  # chroma gain, 0 to 4
+    guide: object = None  # a tinta.inference.Guide (point hints, reference or palette colours), or None
+    skip_existing: bool = False  # leave outputs that already exist (resume a batch)
+    stabilize: bool = True  # videos: colours kept steady along the motion
+    shard: tuple[int, int] = (0, 1)  # videos: this process colourizes frames [I n/N, (I+1) n/N) of each clip
+    video_progress: bool = False  # videos: a frame progress bar per clip on stderr
+
+
+@dataclass
+class Outcome:
+    """What became of one input: ``status`` done / skipped / failed / part (a video shard's frames, written
+    into a hidden part file: counted when the last shard joins the parts)."""
+
+    src: str
+    status: str
+    dst: str = ""
+    reason: str = ""  # failed: why
+    notes: list[str] = field(default_factory=list)
+    partial: bool = False  # frames / pages were left out
+
+
+@dataclass
 class Result:
     done: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # outputs already there (--skip-existing)
@@ -172,38 +202,89 @@ class Result:
     notes: list[str] = field(default_factory=list)
     partial: list[str] = field(default_factory=list)  # inputs with frames / pages that were not colourized
 
+    def add(self, o: Outcome) -> None:
+        if o.status not in ("done", "skipped", "failed", "part"):
+            raise ValueError(f"unknown outcome status {o.status!r} for {o.src}")
+        if o.status == "done":
+            self.done.append(o.dst)
+        elif o.status == "skipped":
+            self.skipped.append(o.dst)
+        elif o.status == "failed":
+            self.failed.append((o.src, o.reason))
+        if o.partial:
+            self.partial.append(o.src)
+        self.notes.extend(o.notes)
 
-def colorize_one(colorizer, job: Job, inputs: set[Path], saturation: float, result: Result, guide=None) -> None:
-    if job.dst.resolve() in inputs:
-        raise TintaError(f"output {job.dst} would overwrite an input; choose another -o")
+
+def refusal(job: Job, inputs: set[Path], shard: tuple[int, int] = (0, 1)) -> str | None:
+    """Why ``job`` must not be written (its output, or its video part file, is an input of the run), or None."""
+    targets = [job.dst]
+    if is_video(job.src) and shard[1] > 1:
+        from tinta.video.pipeline import part_path
+
+        targets.append(part_path(job.dst, *shard))
+    if any(t.resolve() in inputs for t in targets):
+        return f"output {job.dst} would overwrite an input; choose another -o"
+    return None
+
+
+def _colorize_picture(colorizer, job: Job, options: Options) -> Outcome:
     pic = read_picture(job.src)
-    if guide is not None:
-        check_hints(guide.hints, pic.L.shape[1], pic.L.shape[0])
-    rgb = colorizer.colorize_lightness(pic.L, saturation, guide)
-    if not write_picture(rgb, pic.alpha, job.dst, job.pil_format, pic.icc_profile):
-        result.notes.append(f"{job.src}: {job.pil_format} has no alpha channel; alpha dropped")
+    if options.guide is not None:
+        check_hints(options.guide.hints, pic.L.shape[1], pic.L.shape[0])
+    rgb = colorizer.colorize_lightness(pic.L, options.saturation, options.guide)
+    notes = [] if write_picture(rgb, pic.alpha, job.dst, job.pil_format, pic.icc_profile) else \
+        [f"{job.src}: {job.pil_format} has no alpha channel; alpha dropped"]
     if pic.frames > 1:
-        result.partial.append(str(job.src))
-        result.notes.append(f"{job.src}: only the first of its {pic.frames} frames was colourized")
-    result.done.append(str(job.dst))
+        notes.append(f"{job.src}: only the first of its {pic.frames} frames was colourized")
+    return Outcome(str(job.src), "done", str(job.dst), notes=notes, partial=pic.frames > 1)
 
 
-def run_jobs(colorizer, jobs: list[Job], inputs: set[Path], saturation: float, skip_existing: bool = False,
-             progress=lambda it: it, guide=None) -> Result:
-    """Colourize ``jobs`` (following ``guide``'s hints, if given); one bad file is recorded and the batch goes on."""
-    result = Result()
-    for job in progress(jobs):
-        if skip_existing and job.dst.is_file():
-            result.skipped.append(str(job.dst))
-            continue
-        try:
-            colorize_one(colorizer, job, inputs, saturation, result, guide)
-        except TintaError as e:
-            result.failed.append((str(job.src), str(e)))
-        except OSError as e:  # the machine refused: a full disk, no permission
-            result.failed.append((str(job.src), os_error_line(e)))
-        except Exception as e:  # one bad file never stops the batch
-            result.failed.append((str(job.src), f"{e.__class__.__name__}: {e}"))
+def _colorize_video(colorizer, job: Job, options: Options) -> Outcome:
+    from tinta.video.pipeline import VideoOptions, colorize_file
+    from tinta.video.stabilize import StabilizeOptions
+
+    video = VideoOptions(options.saturation, StabilizeOptions() if options.stabilize else None, shard=options.shard,
+                         guide=options.guide, progress=options.video_progress)
+    out = colorize_file(colorizer, job.src, job.dst, job.pil_format, video)
+    return Outcome(str(job.src), "part" if out.path is None else "done", str(out.path or ""), notes=out.notes)
+
+
+def run_one(colorizer, job: Job, options: Options) -> Outcome:
+    """Colourize one input (a picture, or a video: the frames of ``options.shard``); a problem with the file
+    is its outcome (failed, with the reason), never an exception."""
+    if options.skip_existing and job.dst.is_file():
+        return Outcome(str(job.src), "skipped", str(job.dst))
+    try:
+        return (_colorize_video if is_video(job.src) else _colorize_picture)(colorizer, job, options)
+    except TintaError as e:
+        return Outcome(str(job.src), "failed", reason=str(e))
+    except OSError as e:  # the machine refused: a full disk, no permission
+        return Outcome(str(job.src), "failed", reason=os_error_line(e))
+    except Exception as e:  # one bad file never stops the batch
+        return Outcome(str(job.src), "failed", reason=f"{e.__class__.__name__}: {e}")
+
+
+def in_process(colorizer, options: Options) -> Callable[[list[Job]], Iterator[Outcome]]:
+    """The work of :func:`run_jobs` done here, one input after the other."""
+    return lambda jobs: (run_one(colorizer, job, options) for job in jobs)
+
+
+def run_jobs(jobs: list[Job], inputs: set[Path], options: Options, work: Callable[[list[Job]], Iterable[Outcome]],
+             progress=lambda outcomes, total: outcomes, result: Result | None = None) -> Result:
+    """The batch: every job is checked against the inputs of the whole run (a refusal is its failure), the
+    rest go to ``work`` (:func:`in_process`, or tinta.distributed's Ray workers), which yields one
+    :class:`Outcome` per job in any order; ``progress(outcomes, total)`` may wrap them in a progress bar.
+    The outcomes are added to ``result`` (default: a new :class:`Result`), which is returned."""
+    result, todo = Result() if result is None else result, []
+    for job in jobs:
+        why = refusal(job, inputs, options.shard)
+        if why:
+            result.add(Outcome(str(job.src), "failed", reason=why))
+        else:
+            todo.append(job)
+    for outcome in progress(work(todo), len(todo)):
+        result.add(outcome)
     return result
 
 

@@ -73,20 +73,25 @@ def is_tinta_onnx(path: Path) -> bool:
 
 
 class OnnxModel:
-    """Callable like the PyTorch model: ``(B, 1, H, W)`` tensor -> ``(B, C, h, w)`` tensor."""
+    """Callable like the PyTorch model: ``(B, 1, H, W)`` tensor -> ``(B, C, h, w)`` tensor. ``source``: an ONNX
+    file or its bytes. Pickled (sent to a Ray worker: tinta.distributed), it carries the model's bytes, so the
+    receiving machine needs no copy of the file."""
 
-    def __init__(self, path: str | Path, threads: int | None = None):
+    def __init__(self, source: str | Path | bytes, threads: int | None = None):
         try:
             import onnxruntime as ort
         except ImportError:
             raise TintaError("--backend onnx needs onnxruntime: pip install 'tinta[onnx]'") from None
+        self.source, self.threads = source, threads
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
         try:
-            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            model = source if isinstance(source, bytes) else str(source)
+            self.session = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime raises its own exception types for unreadable files
-            raise TintaError(f"{path}: not a readable ONNX model ({e.__class__.__name__})") from None
+            what = "ONNX bytes" if isinstance(source, bytes) else source
+            raise TintaError(f"{what}: not a readable ONNX model ({e.__class__.__name__})") from None
         self.metadata = self.session.get_modelmeta().custom_metadata_map
         self.takes_hints = "g" in [i.name for i in self.session.get_inputs()]
 
@@ -99,6 +104,10 @@ class OnnxModel:
 
     def eval(self) -> "OnnxModel":
         return self
+
+    def __reduce__(self):
+        data = self.source if isinstance(self.source, bytes) else Path(self.source).read_bytes()
+        return OnnxModel, (data, self.threads)
 
 
 def load_onnx(path: str | Path, render_size: int | None = None, threads: int | None = None) -> Colorizer:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -55,6 +56,16 @@ def test_user_mistakes_are_one_line_errors(model_run, pics, tmp_path, capsys, mo
     assert rc == 2
     one_line_error(capsys, words)
     assert snapshot(pics) == before and not temp_files(tmp_path)
+
+
+def test_ray_without_ray_installed_is_one_line(model_run, pics, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    before = snapshot(pics)
+    assert colorize(model_run, str(pics), "-o", str(tmp_path / "out"), "--ray", "local") == 2
+    one_line_error(capsys, "--ray needs Ray", "pip install 'tinta[ray]'")
+    assert colorize(model_run, str(pics), "-o", str(tmp_path / "out"), "--ray", "--shard", "0/2") == 2
+    one_line_error(capsys, "--ray shares the inputs out itself")
+    assert snapshot(pics) == before and not list((tmp_path / "out").iterdir())
 
 
 def test_summary_flag_never_eats_an_input(model_run, pics, tmp_path, capsys):

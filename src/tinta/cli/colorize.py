@@ -4,7 +4,8 @@ Outputs keep the input's format (or ``--format``) and its path relative to the i
 (several inputs: to their common folder), are written under a temporary name and renamed,
 and never replace an input. One bad file never stops the batch: it is reported in the
 summary, and the exit code is 1 if anything failed. ``--shard I/N`` (or torchrun's RANK /
-WORLD_SIZE) colourizes a disjoint, deterministic part of the inputs.
+WORLD_SIZE) colourizes a disjoint, deterministic part of the inputs; ``--ray ADDRESS`` colourizes
+them on a Ray cluster (:mod:`tinta.distributed`) with the same guarantees.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tinta.cli.args import number, whole_number
+from tinta.cli.args import number, positive, whole_number
 
 VIDEO_FORMATS = ("mp4", "mkv", "mov", "avi", "webm", "m4v")  # tinta.video.CONTAINERS
 
@@ -39,6 +40,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shard", default=None, metavar="I/N", help="process only shard I of N (0-based)")
     p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist (resume a batch)")
     p.add_argument("--summary", default=None, metavar="FILE.json", help="also write the summary as JSON here")
+    p.add_argument("--threads", type=positive, default=None,
+                   help="torch threads of each process (default: torch's own here; 1 per Ray worker)")
+    r = p.add_argument_group("Ray cluster", "colourize on a Ray cluster (pip install 'tinta[ray]'; docs/ray.md)")
+    r.add_argument("--ray", nargs="?", const="auto", default=None, metavar="ADDRESS",
+                   help="run on Ray: auto (the cluster this machine belongs to, RAY_ADDRESS; the default), "
+                        "local (start one here), or HOST:PORT / ray://HOST:PORT; every input and output path "
+                        "must be the same on every node (a shared file system)")
+    r.add_argument("--actors", type=positive, default=None,
+                   help="most Ray workers (each keeps the model loaded and reserves --threads CPUs; "
+                        "default: as many as the cluster's CPUs allow)")
+    r.add_argument("--chunk", type=positive, default=8,
+                   help="pictures per Ray task (a video is a task of its own); larger on big clusters: docs/ray.md")
     g = p.add_argument_group("colour hints", "steer the colours (point hints need a hint-taking model: --model guided)")
     g.add_argument("--hint", action="append", default=[], metavar="X,Y=#RRGGBB",
                    help="pixel X,Y of the input (after EXIF rotation) is this colour (its lightness is ignored); "
@@ -62,7 +75,7 @@ def load_colorizer(args: argparse.Namespace):
             import tempfile
 
             args.onnx = export_onnx(load_model(args.checkpoint or args.model), Path(tempfile.mkdtemp()) / "model.onnx")
-        return load_onnx(args.onnx, render_size)
+        return load_onnx(args.onnx, render_size, args.threads)
     return load_model(args.checkpoint or args.model, render_size=render_size)
 
 
@@ -90,16 +103,6 @@ def guide_summary(args: argparse.Namespace, hints: list) -> dict:
     return out
 
 
-def colorize_videos(args: argparse.Namespace, colorizer, jobs: list, inputs: set, guide, shard, result) -> None:
-    """The video inputs (tinta.video): each shard colourizes its own range of every clip's frames."""
-    from tinta.video.pipeline import VideoOptions, run_jobs
-    from tinta.video.stabilize import StabilizeOptions
-
-    options = VideoOptions(args.saturation, None if args.no_stabilize else StabilizeOptions(), shard=shard,
-                           guide=guide, progress=True)
-    run_jobs(colorizer, jobs, inputs, options, args.skip_existing, result)
-
-
 def report(summary: dict, out_dir: Path, total: int) -> None:
     shard = summary["shard"]
     print(f"colourized {summary['done']} of {total} images into {out_dir} (model {summary['model']}"
@@ -111,28 +114,81 @@ def report(summary: dict, out_dir: Path, total: int) -> None:
         print(f"  note: {n}")
 
 
-def run(args: argparse.Namespace) -> int:
+def _options(args: argparse.Namespace, guide, shard: tuple[int, int], on_ray: bool):
+    from tinta.batch import Options
+
+    return Options(args.saturation, guide, args.skip_existing, not args.no_stabilize, shard, video_progress=not on_ray)
+
+
+def _shard(args: argparse.Namespace) -> tuple[int, int]:
+    from tinta.batch import parse_shard
+    from tinta.errors import TintaError
+
+    shard = parse_shard(args.shard)
+    if args.ray is not None and (args.shard is not None or shard[1] > 1):
+        raise TintaError("--ray shares the inputs out itself: drop --shard (and do not start it under torchrun)")
+    return shard
+
+
+def _cluster(args: argparse.Namespace):
+    """Connected to --ray's cluster inside the block (nothing to do without --ray)."""
+    if args.ray is None:
+        import contextlib
+
+        return contextlib.nullcontext()
+    from tinta.distributed import session
+
+    return session(_ray_options(args))
+
+
+def _ray_options(args: argparse.Namespace):
+    from tinta.distributed import RayOptions
+
+    return RayOptions(args.ray, args.threads or 1, args.actors, args.chunk)
+
+
+def _run_batch(args: argparse.Namespace, colorizer, jobs: list, inputs: set, options):
+    """The batch here (pictures under one progress bar, then each clip under its own) or on --ray's cluster
+    (every input under one progress bar)."""
     from tqdm import tqdm
 
     from tinta import batch
 
+    def progress(outcomes, n):
+        return tqdm(outcomes, total=n, desc="colorize", disable=n < 2, file=sys.stderr)
+
+    if args.ray is not None:
+        from tinta.distributed import on_ray
+
+        work = on_ray(colorizer, options, _ray_options(args))
+        return batch.run_jobs(jobs, inputs, options, work, progress)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    pictures = [j for j in jobs if not batch.is_video(j.src)]
+    work = batch.in_process(colorizer, options)
+    result = batch.run_jobs(pictures, inputs, options, work, progress)
+    return batch.run_jobs(jobs[len(pictures):], inputs, options, work, result=result)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tinta import batch
+
     out_dir = Path(args.out)
-    shard_i, shard_n = batch.parse_shard(args.shard)
+    shard_i, shard_n = shard = _shard(args)
     plan = batch.plan(args.inputs, out_dir, args.format)
     inputs = {j.src for j in plan.jobs}
     summary_path = batch.check_summary_path(args.summary, inputs)
     batch.check_out_dir(out_dir)
     jobs = batch.shard_of(plan.jobs, shard_i, shard_n)
     hints, palette = read_hint_options(args), parse_palette(args.palette)  # refused before the model loads
-    colorizer = load_colorizer(args)
-    guide = colorizer.guide(hints, args.reference, palette)
+    with _cluster(args):  # a Ray cluster that is not there is found before the model loads
+        colorizer = load_colorizer(args)
+        guide = colorizer.guide(hints, args.reference, palette)
+        result = _run_batch(args, colorizer, jobs, inputs, _options(args, guide, shard, args.ray is not None))
     problems = plan.problems if shard_i == 0 else []  # reported once, by shard 0
-    pictures = [j for j in jobs if not batch.is_video(j.src)]
-    result = batch.run_jobs(colorizer, pictures, inputs, args.saturation, args.skip_existing,
-                            lambda it: tqdm(it, desc="colorize", disable=len(pictures) < 2, file=sys.stderr), guide)
-    if len(pictures) < len(jobs):
-        colorize_videos(args, colorizer, jobs[len(pictures):], inputs, guide, (shard_i, shard_n), result)
-    summary = batch.summary_dict(result, colorizer.name, (shard_i, shard_n), problems)
+    summary = batch.summary_dict(result, colorizer.name, shard, problems)
     summary.update(guide_summary(args, hints))
     report(summary, out_dir, len(jobs) + len(problems))
     if summary_path:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from tinta.errors import TintaError
-from tinta.files import atomic_path, atomic_write, os_error_line, sweep_stale_temps, tmp_path
+from tinta.files import atomic_path, atomic_write, sweep_stale_temps, tmp_path
 from tinta.heads import check_saturation
 from tinta.hints import displayed_to_stored
 from tinta.inference import Colorizer, Guide, cached_model, check_render_size, predict_from_input, render_input
@@ -248,29 +248,3 @@ def colorize_video(src: str | Path, dst: str | Path, model: str | Colorizer = "d
     dst.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale_temps(dst.parent)
     return colorize_file(colorizer, src, dst, container, options)
-
-
-def run_jobs(colorizer: Colorizer, jobs: list, inputs: set[Path], options: VideoOptions, skip_existing: bool,
-             result) -> None:
-    """The video jobs of a ``tinta colorize`` batch (:class:`tinta.batch.Job`, ``pil_format`` holding the
-    FFmpeg muxer) into ``result`` (:class:`tinta.batch.Result`): one bad file is recorded, the batch goes on."""
-    for job in jobs:
-        if skip_existing and job.dst.is_file():
-            result.skipped.append(str(job.dst))
-            continue
-        try:
-            if job.dst.resolve() in inputs or part_path(job.dst, *options.shard).resolve() in inputs:
-                raise TintaError(f"output {job.dst} would overwrite an input; choose another -o")
-            out = colorize_file(colorizer, job.src, job.dst, job.pil_format, options)
-        except TintaError as e:
-            result.failed.append((str(job.src), str(e)))
-            continue
-        except OSError as e:  # the machine refused: a full disk, no permission
-            result.failed.append((str(job.src), os_error_line(e)))
-            continue
-        except Exception as e:  # one bad file never stops the batch
-            result.failed.append((str(job.src), f"{e.__class__.__name__}: {e}"))
-            continue
-        result.notes.extend(out.notes)
-        if out.path is not None:
-            result.done.append(str(out.path))
