@@ -38,7 +38,7 @@ def table(report: dict, title: str, names: dict[str, str]) -> list[str]:
     g += [f"{100 * grey['judge_top1']:.1f}"] if top1 else []
     lines.append("| grey | " + " | ".join([*g, f"{grey['fd']:.2f} (1.00x)", ""]) + " |")
     t = ["", "0.0", "100"] + ([f"{100 * gt['judge_top1']:.1f}"] if top1 else [])
-    lines.append("| ground truth | " + " | ".join([*t, f"{gt.get('fd_halves', float('nan')):.2f} (halves)", ""]) + " |")
+    lines.append("| ground truth | " + " | ".join([*t, "0.00", ""]) + " |")
     return lines
 
 

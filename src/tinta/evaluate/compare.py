@@ -223,9 +223,8 @@ def table_rows(summary: dict) -> list[list[str]]:
                 _fmt(g["cf_abs_diff"], 1)]
                + [_percent(g, k) for k in sem] + [_fmt(g[k], 2) if k in g else "-" for k in fd] + [""] * 5)
     if sem or fd:
-        halves = [f"{gt['fd_halves']:.2f} (halves)" if "fd_halves" in gt else "-" for _ in fd]
         out.append(["ground truth", "", "", _fmt(gt["colourfulness"], 1), "0.0"]
-                   + [_percent(gt, k) for k in sem] + halves + [""] * 5)
+                   + [_percent(gt, k) for k in sem] + ["0.00"] * len(fd) + [""] * 5)
     return out
 
 
@@ -265,8 +264,7 @@ def _semantic_note(head: list[str]) -> str:
                             "puts in the class it gives the ground truth",
              "judge top-1 % (Δ)": "judge top-1: the judge's ImageNet top-1",
              "FD (Δ)": "FD: Frechet distance between the judge's pooled features of the row's pictures and of the "
-                       "originals (FID's formula; lower is closer to real photos; the ground truth's figure is the "
-                       "distance between its two halves, the floor its sample size sets)"}
+                       "originals, the same images (FID's formula; lower is closer to the real photos; grey is the floor)"}
     found = [v for k, v in notes.items() if k in head]
     return (" " + "; ".join(found) + ".") if found else ""
 

@@ -124,17 +124,16 @@ class _Classifiers:
         self.judge_seconds += time.perf_counter() - t0
 
     def add_fd(self, results: dict[str, dict]) -> None:
-        """``fd`` of every judged row against the ground truth; for ``gt`` the distance between its two halves
-        (every other image): the floor that the sample size sets."""
+        """``fd`` of every judged row against the ground truth (the same images: a paired comparison, 0 for
+        the originals themselves; the grey row is the floor a colourization should beat)."""
         if self.judge is None or not self.features:
             return
         gt = torch.cat(self.features["gt"])
-        if len(gt) < 4:
+        if len(gt) < 2:
             return
         for name, feats in self.features.items():
             if name != "gt":
                 results[name]["fd"] = metrics.frechet_distance(torch.cat(feats), gt)
-        results["gt"]["fd_halves"] = metrics.frechet_distance(gt[0::2], gt[1::2])
 
 
 def _judge():
