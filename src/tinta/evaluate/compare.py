@@ -264,7 +264,8 @@ def _semantic_note(head: list[str]) -> str:
                             "puts in the class it gives the ground truth",
              "judge top-1 % (Δ)": "judge top-1: the judge's ImageNet top-1",
              "FD (Δ)": "FD: Frechet distance between the judge's pooled features of the row's pictures and of the "
-                       "originals, the same images (FID's formula; lower is closer to the real photos; grey is the floor)"}
+                       "originals, the same images (FID's formula; lower is closer to the real photos; grey is "
+                       "the floor)"}
     found = [v for k, v in notes.items() if k in head]
     return (" " + "; ".join(found) + ".") if found else ""
 
