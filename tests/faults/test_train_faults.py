@@ -183,9 +183,12 @@ class _FakeJudge:
     """Stands in for EfficientNet-Lite2 (the cost is what is tested, not the classes)."""
 
     def predict(self, rgb8):
+        return self.embed(rgb8)[0]
+
+    def embed(self, rgb8):
         import torch
 
-        return torch.zeros(len(rgb8), dtype=torch.long)
+        return torch.zeros(len(rgb8), dtype=torch.long), torch.rand(len(rgb8), 8)
 
 
 def test_evaluate_says_what_the_judge_costs(data, tmp_path, capsys, monkeypatch):

@@ -148,9 +148,9 @@ def check_out(cfg: TrainConfig) -> Path:
 
 @torch.no_grad()
 def init_weights_from(model: nn.Module, run_dir: str) -> tuple[int, int]:
-    """Copy a run's best weights into ``model`` where they fit: equal shapes, or a layer whose output
-    channels differ (a head grown from regression to joint keeps the run's outputs as its first ones; one
-    shrunk from joint to regression keeps the run's first outputs). -> (copied, total)."""
+    """Copy a run's best weights into ``model`` where they fit: equal shapes, or an output layer (``head.``)
+    whose output channels differ (a head grown from regression to joint keeps the run's outputs as its first
+    ones; one shrunk from joint to regression keeps the run's first outputs). -> (copied, total)."""
     path = weights_file(Path(run_dir), "best")
     if not path.is_file():
         raise TintaError(f"--init-from {run_dir}: no best.safetensors there")
@@ -161,7 +161,7 @@ def init_weights_from(model: nn.Module, run_dir: str) -> tuple[int, int]:
             continue
         if v.shape == t.shape:
             t.copy_(v)
-        elif v.shape[1:] == t.shape[1:]:
+        elif k.startswith("head.") and v.shape[1:] == t.shape[1:]:  # the output layer: another head
             n = min(v.shape[0], t.shape[0])
             t[:n].copy_(v[:n])
         else:
