@@ -42,17 +42,38 @@ def table(report: dict, title: str, names: dict[str, str]) -> list[str]:
     return lines
 
 
+def compact(found: list[tuple[dict, str]], names: dict[str, str]) -> list[str]:
+    """One row per recipe, per set: PSNR gain over grey / CF gap / agreement % / FD as a multiple of grey's."""
+    reports = [rep for rep, _ in found]
+    head = ["recipe"] + [f"{title}: dB vs grey / CF gap / agree % / FD x grey" for _, title in found]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, row in enumerate(reports[0]["rows"]):
+        cells = []
+        for rep in reports:
+            m, g = rep["rows"][i]["metrics"], rep["rows"][0]["grey"]
+            cells.append(f"{m['psnr'] - g['psnr']:+.2f} / {m['cf_abs_diff']:.1f} / {100 * m['agree']:.1f} / "
+                         f"{m['fd'] / g['fd']:.2f}")
+        lines.append("| " + " | ".join([names.get(row["name"], row["name"]), *cells]) + " |")
+    greys = [f"0 / {r['rows'][0]['grey']['cf_abs_diff']:.1f} / {100 * r['rows'][0]['grey']['agree']:.1f} / 1.00"
+             for r in reports]
+    return lines + ["| grey | " + " | ".join(greys) + " |"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reports", default="reports")
     ap.add_argument("--names", nargs="*", default=[], help="RUN=LABEL: a row's label instead of its run name")
+    ap.add_argument("--compact", action="store_true", help="one table, the three sets side by side")
     args = ap.parse_args()
     names = dict(n.split("=", 1) for n in args.names)
+    found = [(json.loads(p.read_text()), title) for key, title in SETS
+             if (p := Path(args.reports) / f"tournament-{key}" / "report.json").exists()]
+    if args.compact:
+        print("\n".join(compact(found, names)))
+        return
     out = []
-    for key, title in SETS:
-        path = Path(args.reports) / f"tournament-{key}" / "report.json"
-        if path.exists():
-            out += table(json.loads(path.read_text()), title, names) + [""]
+    for rep, title in found:
+        out += table(rep, title, names) + [""]
     print("\n".join(out))
 
 
