@@ -26,7 +26,7 @@ has context && tr runs/t-context --model unet-context --size 112 --head joint $S
 has res-128 && tr runs/t-res-128 --model unet --size 128 --head joint $SAME --max-train 12250
 has lite1 && tr runs/t-lite1 --model unet-lite1 --size 112 --head joint $SAME
 if has compare; then
-  RUNS=$(ls -d runs/t-* | tr '\n' ' ')
+  RUNS=$(for r in runs/t-*; do [ -f "$r/best.safetensors" ] && printf '%s ' "$r"; done)  # finished runs
   for set in "imagenette $IMNT --max-images 1000" "photos-mix $MIX --size 112" "photos-more $MORE --size 112"; do
     read -r name root rest <<< "$set"
     $T compare default $RUNS --baseline default --out reports/tournament-$name --split val --data-root $root \
