@@ -24,7 +24,6 @@ import io
 import json
 import os
 import platform
-import statistics
 import threading
 import time
 import uuid
@@ -66,13 +65,10 @@ def post(port: int, path: str, body: bytes, ctype: str) -> tuple[int, bytes, dic
 
 
 def timed(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return 1000 * statistics.median(times)
+    """Median ms of ``fn`` after a warm-up (benchmarks/infer.py's ``timeit``)."""
+    from infer import timeit
+
+    return 1000 * timeit(fn, repeats)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import http.client
+import json
 import threading
 import time
 from contextlib import contextmanager
@@ -134,3 +135,22 @@ def multipart(fields: dict | None = None, files: list[tuple[str, str, bytes]] = 
                 "Content-Type: application/octet-stream\r\n\r\n")
         parts.append(head.encode() + data + b"\r\n")
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def wait_done(page, name: str):
+    """Wait until the page offers the result ``name`` for download."""
+    page.wait_for_function("n => { const a = document.querySelector('#download');"
+                           " return a && !a.hidden && a.download === n; }", arg=name, timeout=20000)
+
+
+def until(page, condition, timeout: float = 10.0):
+    """Poll a Python ``condition`` every 50 ms of page time; AssertionError after ``timeout`` seconds."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("condition not met in time")
+
+
+def health(site) -> dict:
+    return json.loads(request(site["url"] + "health")[2])

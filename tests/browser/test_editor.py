@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from browser.conftest import ARTIFACTS, png_bytes
-from browser.server import request
+from browser.server import health, until, wait_done
 from tinta.hints import read_hints
 
 from helpers import photo
@@ -21,22 +21,6 @@ from helpers import photo
 IDLE = ("() => { const s = document.querySelector('#stage'); return !s.classList.contains('busy')"
         " && s.classList.contains('has-result') && document.querySelector('#after').complete; }")
 
-
-def _wait_done(page, name: str):
-    page.wait_for_function("n => { const a = document.querySelector('#download');"
-                           " return a && !a.hidden && a.download === n; }", arg=name, timeout=20000)
-
-
-def _until(page, condition, timeout: float = 10.0):
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        page.wait_for_timeout(50)
-    raise AssertionError("condition not met in time")
-
-
-def _health(site) -> dict:
-    return json.loads(request(site["url"] + "health")[2])
 
 
 def _renders(page) -> list:
@@ -49,7 +33,7 @@ def _hinting(page, site, name="other.png"):
     """The hint-test model, a photo, hint mode on."""
     page.select_option("#model", "hint-test")
     page.set_input_files("#file", str(site["files"] / name))
-    _wait_done(page, name.replace(".png", "-colour.png"))
+    wait_done(page, name.replace(".png", "-colour.png"))
     page.click("#hint-mode")
 
 
@@ -62,7 +46,7 @@ def _click_at(page, fx: float, fy: float):
 
 def test_a_mouse_drag_moves_the_divider(page, site):
     page.set_input_files("#file", str(site["files"] / "other.png"))
-    _wait_done(page, "other-colour.png")
+    wait_done(page, "other-colour.png")
     cancelled = page.evaluate_handle("() => { const c = {n: 0}; document.querySelector('#stage')"
                                      ".addEventListener('pointercancel', () => c.n++); return c; }")
     box = page.locator("#before").bounding_box()
@@ -81,14 +65,14 @@ def test_hints_are_kept_aside_for_a_model_that_takes_none(page, site):
     taker = site["models"].extra["hint-test"]
     _hinting(page, site)
     _click_at(page, 0.5, 0.5)
-    _until(page, lambda: taker.seen and taker.seen[-1] == [(15, 20, (192, 48, 32))])
+    until(page, lambda: taker.seen and taker.seen[-1] == [(15, 20, (192, 48, 32))])
     page.wait_for_function(IDLE)
     page.select_option("#model", site["models"].default)  # takes no hints
     page.wait_for_function(IDLE)
     assert "done in" in page.inner_text("#status") and page.is_visible("#download")
     assert "kept aside" in page.inner_text("#hint-note") and page.is_hidden(".hint")
     page.select_option("#model", "hint-test")  # they come back
-    _until(page, lambda: len(taker.seen) >= 3 and taker.seen[-1] == [(15, 20, (192, 48, 32))])
+    until(page, lambda: len(taker.seen) >= 3 and taker.seen[-1] == [(15, 20, (192, 48, 32))])
     page.wait_for_function(IDLE)
     assert page.is_hidden("#hint-note") and page.is_visible(".hint")
 
@@ -99,7 +83,7 @@ def test_a_tiff_is_shown_from_the_servers_copy(page, site, tmp_path):
     tif = tmp_path / "scan.tif"
     Image.fromarray(photo(40, 60)).convert("L").save(tif)
     page.set_input_files("#file", str(tif))
-    _wait_done(page, "scan-colour.tif".replace(".tif", ".png"))
+    wait_done(page, "scan-colour.tif".replace(".tif", ".png"))
     page.wait_for_function("() => { const b = document.querySelector('#before');"
                            " return b.complete && b.naturalWidth > 0 && b.src.includes('/sessions/'); }")
     assert page.is_visible("#before") and page.is_visible("#after") and page.is_visible("#viewer")
@@ -133,7 +117,7 @@ def test_the_live_status_is_written_once_per_state(page, site):
     page.evaluate("""() => { window.statusWrites = 0; new MutationObserver(() => window.statusWrites++)
         .observe(document.querySelector('#status'), {childList: true, characterData: true, subtree: true}); }""")
     page.set_input_files("#file", str(site["files"] / "big.png"))
-    _wait_done(page, "big-colour.png")
+    wait_done(page, "big-colour.png")
     assert page.evaluate("window.statusWrites") <= 5  # colourizing, (waiting, colourizing), done: not 10 a second
     assert page.get_attribute("#elapsed", "aria-hidden") == "true"
 
@@ -152,14 +136,14 @@ def test_hints_from_the_keyboard_and_focus_after_delete(page, site):
     for key in ("ArrowRight", "ArrowRight", "ArrowDown"):
         page.keyboard.press(key)
     page.keyboard.press("Enter")  # the cursor starts at the centre (15, 20); a step is 1 pixel here
-    _until(page, lambda: taker.seen and taker.seen[-1] == [(17, 21, (192, 48, 32))])
+    until(page, lambda: taker.seen and taker.seen[-1] == [(17, 21, (192, 48, 32))])
     size = page.locator(".hint").bounding_box()
     assert size["width"] >= 24 and size["height"] >= 24  # WCAG 2.5.8
     page.focus(".hint")
     page.keyboard.press("Delete")
     page.wait_for_function("() => document.querySelectorAll('.hint').length === 0")
     assert page.evaluate("document.activeElement.id") == "stage"  # not <body>
-    _until(page, lambda: taker.seen[-1] == [])
+    until(page, lambda: taker.seen[-1] == [])
 
 
 # --- defect 6: the batch ----------------------------------------------------------------------------------
@@ -198,7 +182,7 @@ def test_a_busy_server_is_retried_after_retry_after(page, site):
     page.route("**/render", busy_once)
     page.set_input_files("#file", str(site["files"] / "small.png"))
     page.wait_for_function("() => /busy; trying again/.test(document.querySelector('#status').textContent)")
-    _wait_done(page, "small-colour.png")
+    wait_done(page, "small-colour.png")
     assert refused == [1] and "done in" in page.inner_text("#status")
 
 
@@ -225,7 +209,7 @@ def test_one_photo_can_be_added_to_a_batch_and_a_failed_one_retried(page, site):
     sessions = []
     page.on("request", lambda r: sessions.append(r) if r.url.endswith("/sessions") else None)
     page.click("button[aria-label='Retry notes.txt']")
-    _until(page, lambda: len(sessions) == 1)
+    until(page, lambda: len(sessions) == 1)
     page.wait_for_selector("button[aria-label='Retry notes.txt']")
     page.set_input_files("#add-file", str(site["files"] / "other.png"))
     page.wait_for_function("() => document.querySelectorAll('#batch-list li').length === 3")
@@ -255,7 +239,7 @@ def test_markers_are_inert_with_hint_mode_off_and_the_eyedropper_leaves_them(pag
     taker = site["models"].extra["hint-test"]
     _hinting(page, site)
     _click_at(page, 0.5, 0.5)
-    _until(page, lambda: taker.seen and taker.seen[-1] == [(15, 20, (192, 48, 32))])
+    until(page, lambda: taker.seen and taker.seen[-1] == [(15, 20, (192, 48, 32))])
     page.wait_for_function(IDLE)
     page.click("#hint-mode")  # off
     calls = len(taker.seen)
@@ -276,15 +260,15 @@ def test_markers_are_inert_with_hint_mode_off_and_the_eyedropper_leaves_them(pag
 
 def test_a_url_or_a_photo_dropped_on_the_result_is_taken(page, site):
     page.set_input_files("#file", str(site["files"] / "small.png"))
-    _wait_done(page, "small-colour.png")
+    wait_done(page, "small-colour.png")
     dt = page.evaluate_handle("url => { const dt = new DataTransfer(); dt.setData('text/uri-list', url); return dt; }",
                               site["url"] + "examples/coffee.jpg")
     page.dispatch_event("#stage", "drop", {"dataTransfer": dt})
-    _wait_done(page, "coffee-colour.jpg")
+    wait_done(page, "coffee-colour.jpg")
     dt = page.evaluate_handle("""async () => { const b = await (await fetch('/examples/rocket.jpg')).blob();
         const dt = new DataTransfer(); dt.items.add(new File([b], 'dropped.jpg', {type: b.type})); return dt; }""")
     page.dispatch_event("#after", "drop", {"dataTransfer": dt})
-    _wait_done(page, "dropped-colour.jpg")
+    wait_done(page, "dropped-colour.jpg")
 
 
 def test_a_models_failure_is_said(browser, site):
@@ -317,7 +301,7 @@ def test_plain_descriptions_test_models_hidden_and_a_colour_photo_noted(browser,
     colour = site["files"].parent / "colour.png"
     Image.fromarray(photo(32, 48)).save(colour)
     page.set_input_files("#file", str(colour))
-    _wait_done(page, "colour-colour.png")
+    wait_done(page, "colour-colour.png")
     assert "colours of its own" in page.inner_text("#photo-note")
     context.close()
 
@@ -333,7 +317,7 @@ def test_an_edit_sends_no_upload_and_is_timed(page, site):
         .addEventListener('load', () => window.shown.push(performance.now())); }""")
     page.evaluate("window.t0 = performance.now()")
     _click_at(page, 0.5, 0.5)
-    _until(page, lambda: taker.seen and taker.seen[-1] == [(15, 20, (192, 48, 32))])
+    until(page, lambda: taker.seen and taker.seen[-1] == [(15, 20, (192, 48, 32))])
     page.wait_for_function(IDLE)
     ms = page.evaluate("window.shown.at(-1) - window.t0")
     assert len(uploads) == 1  # the photo went once; the edit sent only its settings
@@ -346,13 +330,13 @@ def test_undo_redo_and_hints_saved_and_loaded_as_the_clis_json(page, site, tmp_p
     _hinting(page, site)
     _click_at(page, 0.25, 0.25)
     _click_at(page, 0.75, 0.75)
-    _until(page, lambda: taker.seen and len(taker.seen[-1]) == 2)
+    until(page, lambda: taker.seen and len(taker.seen[-1]) == 2)
     page.keyboard.press("Control+z")
     page.wait_for_function("() => document.querySelectorAll('.hint').length === 1")
-    _until(page, lambda: len(taker.seen[-1]) == 1)
+    until(page, lambda: len(taker.seen[-1]) == 1)
     page.keyboard.press("Control+Shift+z")
     page.wait_for_function("() => document.querySelectorAll('.hint').length === 2")
-    _until(page, lambda: len(taker.seen[-1]) == 2)
+    until(page, lambda: len(taker.seen[-1]) == 2)
     with page.expect_download() as dl:
         page.click("#hint-save")
     saved = tmp_path / dl.value.suggested_filename
@@ -362,27 +346,27 @@ def test_undo_redo_and_hints_saved_and_loaded_as_the_clis_json(page, site, tmp_p
     mine = tmp_path / "mine.json"
     mine.write_text(json.dumps([{"x": 3, "y": 4, "color": "#00ff00"}, "10,12=#0000ff"]))
     page.set_input_files("#hint-load", str(mine))
-    _until(page, lambda: taker.seen[-1] == [(3, 4, (0, 255, 0)), (10, 12, (0, 0, 255))])
+    until(page, lambda: taker.seen[-1] == [(3, 4, (0, 255, 0)), (10, 12, (0, 0, 255))])
     page.click("#hint-undo")  # loading is one step
-    _until(page, lambda: len(taker.seen[-1]) == 2 and taker.seen[-1][0][2] == (192, 48, 32))
+    until(page, lambda: len(taker.seen[-1]) == 2 and taker.seen[-1][0][2] == (192, 48, 32))
 
 
 def test_cancel_stops_the_running_photo(page, site):
-    before = _health(site)["abandoned"]
+    before = health(site)["abandoned"]
     page.select_option("#model", "painter")
     page.set_input_files("#file", str(site["files"] / "big.png"))
     page.wait_for_selector("#cancel:not([hidden])")
     page.click("#cancel")
     page.wait_for_selector("#status.err")
     assert "cancelled" in page.inner_text("#status") and page.is_visible("#retry")
-    _until(page, lambda: _health(site)["abandoned"] > before)
+    until(page, lambda: health(site)["abandoned"] > before)
     page.click("#retry")
-    _wait_done(page, "big-colour.png")
+    wait_done(page, "big-colour.png")
 
 
 def test_compare_two_models_side_by_side_and_the_history(page, site):
     page.set_input_files("#file", str(site["files"] / "other.png"))
-    _wait_done(page, "other-colour.png")
+    wait_done(page, "other-colour.png")
     page.select_option("#compare-model", "painter")
     page.click("#compare-go")
     page.wait_for_function("() => { const s = document.querySelector('#side');"
@@ -403,7 +387,7 @@ def test_zoom_to_100_percent_pan_and_the_full_size_download(page, site, tmp_path
     big = tmp_path / "wide.png"
     Image.fromarray(photo(1000, 2000)).convert("L").save(big)
     page.set_input_files("#file", str(big))
-    _wait_done(page, "wide-colour.png")
+    wait_done(page, "wide-colour.png")
     assert page.eval_on_selector("#after", "i => i.naturalWidth") == 1024
     page.click("#zoom")
     page.wait_for_function("() => { const a = document.querySelector('#after');"
@@ -431,7 +415,7 @@ def test_colour_suggestions_at_a_hint(page, site):
     """The likeliest colours at a dropped hint, from the model; one click recolours the hint."""
     page.select_option("#model", "guided-test")
     page.set_input_files("#file", str(site["files"] / "other.png"))
-    _wait_done(page, "other-colour.png")
+    wait_done(page, "other-colour.png")
     page.click("#hint-mode")
     _click_at(page, 0.5, 0.5)
     page.wait_for_selector("#suggestions:not([hidden]) button")
@@ -455,7 +439,7 @@ def test_a_hint_edit_on_a_12_megapixel_photo_is_timed(page, site, tmp_path):
     uploads = _renders(page)
     page.select_option("#model", "guided-test")
     page.set_input_files("#file", str(big))
-    _wait_done(page, "large-colour.jpg")
+    wait_done(page, "large-colour.jpg")
     page.click("#hint-mode")
     n = len(uploads)
     page.evaluate("""() => { window.shown = null; document.querySelector('#after')
@@ -479,5 +463,5 @@ def test_a_multi_frame_photo_says_it_was_colourized_in_part(page, site, tmp_path
     gif = tmp_path / "anim.gif"
     frames[0].save(gif, save_all=True, append_images=frames[1:])
     page.set_input_files("#file", str(gif))
-    _wait_done(page, "anim-colour.png")
+    wait_done(page, "anim-colour.png")
     assert "only the first of its 3 frames" in page.inner_text("#photo-note")

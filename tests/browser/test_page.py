@@ -5,14 +5,13 @@ colour hints, a reference photo (+ its eyedropper) or a palette, and a phone's o
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 
 import numpy as np
 import pytest
 
 from browser.conftest import png_bytes
-from browser.server import request, running
+from browser.server import health, running, until, wait_done
 from tinta.pretrained import registry
 
 DONE = "#download:not([hidden])"
@@ -21,26 +20,10 @@ PIXEL_JS = """([sel, fx, fy]) => { const img = document.querySelector(sel); cons
   return Array.from(g.getImageData(Math.floor(fx * c.width), Math.floor(fy * c.height), 1, 1).data).slice(0, 3); }"""
 
 
-def _wait_done(page, name: str):
-    page.wait_for_function("n => { const a = document.querySelector('#download');"
-                           " return a && !a.hidden && a.download === n; }", arg=name, timeout=20000)
-
-
-def _until(page, condition, timeout: float = 10.0):
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        page.wait_for_timeout(50)
-    raise AssertionError("condition not met in time")
-
-
-def _health(site) -> dict:
-    return json.loads(request(site["url"] + "health")[2])
-
 
 def test_upload_shows_the_result_with_its_name(page, site):
     page.set_input_files("#file", str(site["files"] / "small.png"))
-    _wait_done(page, "small-colour.png")
+    wait_done(page, "small-colour.png")
     assert page.eval_on_selector("#after", "i => [i.naturalWidth, i.naturalHeight, i.alt, i.hidden]") == [
         48, 32, "Colourized: small.png", False]
     assert page.get_attribute("#before", "alt") == "Input: small.png"
@@ -52,23 +35,23 @@ def test_upload_shows_the_result_with_its_name(page, site):
 
 def test_the_latest_photo_wins(page, site):
     """Defect 1: a big photo, then at once a small one; the big answer must never replace it."""
-    before = _health(site)["abandoned"]
+    before = health(site)["abandoned"]
     page.set_input_files("#file", str(site["files"] / "big.png"))
     page.wait_for_timeout(300)
     page.set_input_files("#file", str(site["files"] / "small.png"))
-    _wait_done(page, "small-colour.png")
+    wait_done(page, "small-colour.png")
     page.wait_for_timeout(1000)  # past the moment the big one would have been answered
     assert page.eval_on_selector("#after", "i => i.naturalWidth") == 48
     assert page.get_attribute("#download", "download") == "small-colour.png"
     assert page.get_attribute("#before", "alt") == "Input: small.png"
-    assert _health(site)["abandoned"] > before  # the aborted request's work was dropped by the server
+    assert health(site)["abandoned"] > before  # the aborted request's work was dropped by the server
 
 
 def test_the_latest_setting_wins(page, site):
     """Defect 1 with settings: quick slider changes; the shown result is the last one asked for."""
     page.select_option("#model", "painter")
     page.set_input_files("#file", str(site["files"] / "big.png"))
-    _wait_done(page, "big-colour.png")
+    wait_done(page, "big-colour.png")
     failed = []
     page.on("requestfailed", lambda r: failed.append(r.failure))
     for value in ("0.3", "1.7"):
@@ -83,7 +66,7 @@ def test_the_latest_setting_wins(page, site):
 def test_an_error_clears_the_previous_result(page, site):
     """Defect 2: after a refused file, no old result and no download link remain."""
     page.set_input_files("#file", str(site["files"] / "small.png"))
-    _wait_done(page, "small-colour.png")
+    wait_done(page, "small-colour.png")
     page.set_input_files("#file", str(site["files"] / "notes.txt"))
     page.wait_for_selector("#status.err")
     assert "notes.txt: the picture is not a readable image" in page.inner_text("#status")
@@ -116,7 +99,7 @@ def test_keyboard_only(page, site):
     assert page.evaluate("document.activeElement.id") == "file"
     chooser = _open_chooser_by_keyboard(page)
     chooser.set_files(str(site["files"] / "small.png"))
-    _wait_done(page, "small-colour.png")
+    wait_done(page, "small-colour.png")
     page.focus("#split")
     for _ in range(3):
         page.keyboard.press("ArrowLeft")
@@ -136,7 +119,7 @@ def test_batch_with_status_per_file_and_zip(page, site):
     states = page.eval_on_selector_all("#batch-list .state", "s => s.map(x => x.textContent)")
     assert states[0].startswith("done") and states[1].startswith("done") and states[2].startswith("error")
     page.click("button[aria-label='View other.png']")
-    _wait_done(page, "other-colour.png")
+    wait_done(page, "other-colour.png")
     assert page.eval_on_selector("#after", "i => i.naturalWidth") == 30
     with page.expect_download() as dl:
         page.click("#zip")
@@ -146,7 +129,7 @@ def test_batch_with_status_per_file_and_zip(page, site):
 
 def test_the_before_after_slider(page, site):
     page.set_input_files("#file", str(site["files"] / "other.png"))
-    _wait_done(page, "other-colour.png")
+    wait_done(page, "other-colour.png")
     box = page.locator("#stage").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] / 2)
     split = page.eval_on_selector("#stage", "s => parseInt(s.style.getPropertyValue('--split'))")
@@ -160,12 +143,12 @@ def test_paste_drop_and_examples(page, site):
       const dt = new DataTransfer(); dt.items.add(new File([b], name, {type: b.type})); return dt; }"""
     dt = page.evaluate_handle(make_file, ["pasted.jpg", "/examples/chelsea.jpg"])
     page.evaluate("dt => document.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt}))", dt)
-    _wait_done(page, "pasted-colour.jpg")
+    wait_done(page, "pasted-colour.jpg")
     dt = page.evaluate_handle(make_file, ["dropped.jpg", "/examples/coffee.jpg"])
     page.dispatch_event("#drop", "drop", {"dataTransfer": dt})
-    _wait_done(page, "dropped-colour.jpg")
+    wait_done(page, "dropped-colour.jpg")
     page.click("button[aria-label='Example photo rocket.jpg']")
-    _wait_done(page, "rocket-colour.jpg")
+    wait_done(page, "rocket-colour.jpg")
 
 
 def test_colour_hints(page, site):
@@ -174,31 +157,31 @@ def test_colour_hints(page, site):
     assert page.is_disabled("#hint-mode")  # the default model takes no hints
     page.select_option("#model", "hint-test")
     page.set_input_files("#file", str(site["files"] / "other.png"))  # 30 x 40
-    _wait_done(page, "other-colour.png")
+    wait_done(page, "other-colour.png")
     page.click("#hint-mode")
     page.fill("#hint-color", "#00ff00")
     box = page.locator("#before").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.25)
-    _until(page, lambda: taker.seen[-1] == [(15, 10, (0, 255, 0))])
+    until(page, lambda: taker.seen[-1] == [(15, 10, (0, 255, 0))])
     page.wait_for_function("() => !document.querySelector('#stage').classList.contains('busy')")
     assert page.evaluate(PIXEL_JS, ["#after", 0.5, 0.25]) == [0, 255, 0]
     page.fill("#hint-color", "#ff0000")  # recolour the selected hint
-    _until(page, lambda: taker.seen[-1] == [(15, 10, (255, 0, 0))])
+    until(page, lambda: taker.seen[-1] == [(15, 10, (255, 0, 0))])
     hint = page.locator(".hint").bounding_box()
     page.mouse.move(hint["x"] + hint["width"] / 2, hint["y"] + hint["height"] / 2)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.75, steps=4)
     page.mouse.up()
-    _until(page, lambda: taker.seen[-1] == [(8, 30, (255, 0, 0))])
+    until(page, lambda: taker.seen[-1] == [(8, 30, (255, 0, 0))])
     page.focus(".hint")
     page.keyboard.press("Delete")
     page.wait_for_function("() => document.querySelectorAll('.hint').length === 0")
-    _until(page, lambda: taker.seen[-1] == [])
+    until(page, lambda: taker.seen[-1] == [])
 
 
 def _rendered(page, sent: list, count: int) -> list:
     """Once the page has sent `count` requests and shows the last answer: its centre pixel."""
-    _until(page, lambda: len(sent) >= count)
+    until(page, lambda: len(sent) >= count)
     page.wait_for_function("() => !document.querySelector('#stage').classList.contains('busy')"
                            " && document.querySelector('#after').complete", timeout=20000)
     return page.evaluate(PIXEL_JS, ["#after", 0.5, 0.5])
@@ -226,7 +209,7 @@ def test_reference_photo_is_sent_and_its_thumbnail_is_an_eyedropper(page, site):
 
 def test_a_bad_palette_shows_the_error_and_clears_the_result(page, site):
     page.set_input_files("#file", str(site["files"] / "small.png"))
-    _wait_done(page, "small-colour.png")
+    wait_done(page, "small-colour.png")
     page.fill("#palette", "#c03020,#zz0000")
     page.press("#palette", "Enter")
     page.wait_for_selector("#status.err")
@@ -237,7 +220,7 @@ def test_a_bad_palette_shows_the_error_and_clears_the_result(page, site):
 def _hint_round_trip(page, model: str, photo: str, done: str):
     page.select_option("#model", model)
     page.set_input_files("#file", photo)
-    _wait_done(page, done)
+    wait_done(page, done)
     page.click("#hint-mode")
     box = page.locator("#before").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4)
@@ -250,9 +233,9 @@ def _hint_round_trip(page, model: str, photo: str, done: str):
 
 def test_colour_hints_through_a_real_hint_taking_model(page, site):
     """The real path: hints from the page -> the form -> Colorizer(hints=...) of a guided-unet."""
-    before = _health(site)["done"]
+    before = health(site)["done"]
     _hint_round_trip(page, "guided-test", str(site["files"] / "other.png"), "other-colour.png")
-    assert _health(site)["done"] >= before + 2  # without, then with the hint
+    assert health(site)["done"] >= before + 2  # without, then with the hint
 
 
 @pytest.mark.skipif("guided" not in registry(), reason="the shipped `guided` model has not landed yet")
@@ -275,7 +258,7 @@ def test_phone_layout_is_one_column(browser, site):
     page = context.new_page()
     page.goto(site["url"])
     page.set_input_files("#file", str(site["files"] / "small.png"))
-    _wait_done(page, "small-colour.png")
+    wait_done(page, "small-colour.png")
     drop, view, controls = (page.locator(s).bounding_box() for s in ("#drop", "#stage", ".controls"))
     assert abs(drop["x"] - controls["x"]) < 2 and drop["y"] < view["y"] < controls["y"]
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
