@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -86,3 +90,19 @@ def write_every_mode(folder: Path) -> dict[str, Path]:
     rgb.save(buf, "JPEG")
     files["corrupt.jpg"].write_bytes(buf.getvalue()[:200])
     return files
+
+
+@contextlib.contextmanager
+def small_tmpfs(tmp_path: Path, size: str):
+    """A tmpfs of ``size`` (e.g. ``64k``, ``4m``) mounted at ``tmp_path/disk``, unmounted afterwards;
+    the test is skipped where mounting needs root or is not allowed."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a small tmpfs")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.system(f"mount -t tmpfs -o size={size} tmpfs {disk} 2>/dev/null") != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield disk
+    finally:
+        os.system(f"umount {disk}")

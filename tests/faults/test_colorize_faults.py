@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 
 import numpy as np
@@ -15,7 +14,7 @@ from PIL import Image
 from faults.conftest import colorize, one_line_error, snapshot, temp_files
 from tinta.errors import TintaError
 
-from helpers import photo
+from helpers import photo, small_tmpfs
 
 # (extra arguments, words the one-line error must hold); inputs are the `pics` folder unless the case names its own
 USER_MISTAKES = [
@@ -194,13 +193,7 @@ def test_rank_environment_must_be_numbers(model_run, pics, tmp_path, capsys, mon
 
 def test_full_disk_leaves_no_partial_output(model_run, pics, tmp_path, capsys):
     """A 64 KB tmpfs as the output folder: outputs that do not fit fail cleanly, without leftovers."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("needs root to mount a small tmpfs")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if os.system(f"mount -t tmpfs -o size=64k tmpfs {disk} 2>/dev/null") != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
+    with small_tmpfs(tmp_path, "64k") as disk:
         big = tmp_path / "big"
         big.mkdir()
         rng = np.random.default_rng(0)
@@ -218,8 +211,6 @@ def test_full_disk_leaves_no_partial_output(model_run, pics, tmp_path, capsys):
         assert not temp_files(disk) and snapshot(big) == before
         for p in disk.glob("*.png"):  # whatever was written is a whole picture
             Image.open(p).load()
-    finally:
-        os.system(f"umount {disk}")
 
 
 def test_photo_without_a_suffix_is_read_with_a_picture_format(model_run, tmp_path, capsys):

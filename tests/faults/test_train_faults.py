@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import shutil
 
 import pytest
 from PIL import Image
@@ -16,7 +15,7 @@ from tinta.cli import main
 from tinta.runs import read_state
 from tinta.train import checkpoint
 
-from helpers import make_run, photo
+from helpers import make_run, photo, small_tmpfs
 
 STEPS = ("weights", "optimizer", "state", "link", "commit")
 
@@ -142,14 +141,8 @@ def test_init_from_a_run_where_nothing_fits_is_refused(data, tmp_path, capsys):
 @pytest.fixture
 def small_disk(tmp_path):
     """A 4 MB tmpfs (needs root), unmounted afterwards."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("needs root to mount a small tmpfs")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if os.system(f"mount -t tmpfs -o size=4m tmpfs {disk} 2>/dev/null") != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    yield disk
-    os.system(f"umount {disk}")
+    with small_tmpfs(tmp_path, "4m") as disk:
+        yield disk
 
 
 def _fill(disk, leave: int) -> None:
