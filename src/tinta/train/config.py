@@ -35,6 +35,10 @@ class TrainConfig:
     rebalance: bool = field(default=True, metadata={"help": "bins head: weight pixels by class rebalancing"})
     bins_weight: float = field(default=DEFAULT_BINS_WEIGHT, metadata={
         "help": "joint head: weight of the bins loss beside the regression loss"})
+    perceptual_weight: float = field(default=0.05, metadata={
+        "help": "perceptual head: weight of the frozen-Lite0 feature loss beside L1"})
+    colourfulness_weight: float = field(default=0.5, metadata={
+        "help": "perceptual head: weight of the colourfulness hinge (output less colourful than the truth)"})
     init_from: str | None = field(default=None, metadata={
         "help": "start from this run's best weights (tensors that fit; a head with more outputs keeps the "
                 "run's first ones)"})

@@ -65,7 +65,7 @@ def _fit_head(cfg: TrainConfig, train_set: ImageSet) -> Head:
     if kind == "regression":
         return RegressionHead(cfg.loss)
     if kind == "perceptual":
-        return PerceptualHead()
+        return PerceptualHead(cfg.loss, cfg.perceptual_weight, cfg.colourfulness_weight)
     if kind == "bins":
         return BinsHead(fit_bins_on(cfg, train_set), cfg.temperature, cfg.rebalance)
     if kind == "joint":
@@ -104,7 +104,8 @@ def _init_head(cfg: TrainConfig) -> Head | None:
         return None
     if d.get("name") != cfg.resolved_head:
         return None
-    options = {"temperature": cfg.temperature, "rebalance": cfg.rebalance, "bins_weight": cfg.bins_weight}
+    options = {"temperature": cfg.temperature, "rebalance": cfg.rebalance, "bins_weight": cfg.bins_weight,
+               "perceptual_weight": cfg.perceptual_weight, "colourfulness_weight": cfg.colourfulness_weight}
     return head_from_dict({**d, **{k: v for k, v in options.items() if k in d}})  # this run's options
 
 
