@@ -7,7 +7,7 @@
 # Resumable: a recipe whose run folder holds a checkpoint continues with --resume.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=("${@:-control joint-0.1 joint-0.3 joint-1.0 perceptual perceptual-lo context res-128 lite1 compare}")
+steps=("${@:-control joint-0.1 joint-0.3 joint-1.0 perceptual perceptual-lo context res-128 lite1 nogan compare}")
 steps=(${steps[@]})
 source scripts/steps.sh
 MORE="${TINTA_CACHE:-$HOME/.cache/tinta}/photos-more/photos-more.tar.gz"
@@ -27,6 +27,10 @@ has perceptual-lo && tr runs/t-perceptual-lo --model unet --size 112 --head perc
 has context && tr runs/t-context --model unet-context --size 112 --head joint $SAME
 has res-128 && tr runs/t-res-128 --model unet --size 128 --head joint $SAME --max-train 12250
 has lite1 && tr runs/t-lite1 --model unet-lite1 --size 112 --head joint $SAME
+# NoGAN: a critic learns the start's colours vs the photos' (4,000 images), then 16,000 adversarial images with a
+# snapshot every 2,000; best.safetensors is the snapshot picked on the training hold-out (tinta.train.nogan.pick)
+has nogan && tr runs/t-nogan --model unet --size 112 --head joint $SAME --lr 1e-4 --adversarial 0.02 \
+  --critic-images 4000 --snapshot-every 2000
 if has compare; then
   RUNS=$(for r in runs/t-*; do [ -f "$r/best.safetensors" ] && printf '%s ' "$r"; done)  # finished runs
   for set in "imagenette $IMNT --max-images 1000" "photos-mix $MIX --size 112" "photos-more $MORE --size 112"; do

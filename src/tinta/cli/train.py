@@ -31,6 +31,9 @@ def run(args: argparse.Namespace) -> int:
     from tinta.train.loop import train
 
     state = train(cfg)
-    print(f"done: {state['epoch']} epochs, best epoch {state.get('best_epoch')} "
-          f"(val loss {state['best_val_loss']:.4f}), run in {cfg.out}")
+    if "picked" in state:  # NoGAN: its best weights are a snapshot
+        print(f"done: {state['images']} adversarial images, best {state['picked']}, run in {cfg.out}")
+    else:
+        print(f"done: {state['epoch']} epochs, best epoch {state.get('best_epoch')} "
+              f"(val loss {state['best_val_loss']:.4f}), run in {cfg.out}")
     return 0

@@ -69,6 +69,11 @@ class TrainConfig:
                                               "choices": ("off", "bf16", "fp16")})
     channels_last: bool = field(default=True, metadata={"help": "channels-last memory format (faster convolutions "
                                                          "on CPU and GPU)"})
+    adversarial: float = field(default=0.0, metadata={
+        "help": "NoGAN: weight of the adversarial loss; > 0 pretrains a critic on the --init-from model's colours, "
+                "then trains against it for --max-train images with a snapshot every --snapshot-every"})
+    critic_images: int = field(default=4000, metadata={"help": "NoGAN: images of critic pretraining"})
+    snapshot_every: int = field(default=2000, metadata={"help": "NoGAN: images between snapshots"})
     compile: bool = field(default=False, metadata={"help": "torch.compile the model"})
     resume: bool = field(default=False, metadata={"help": "continue the run in --out from its last checkpoint"})
 
@@ -82,7 +87,10 @@ class TrainConfig:
                   ("freeze-epochs", self.freeze_epochs >= 0, ">= 0"), ("k", self.k >= 2, "at least 2"),
                   ("size", self.size is None or 8 <= self.size <= 4096, "between 8 and 4096"),
                   ("crop", self.crop is None or self.crop >= 8, "at least 8"),
-                  ("threads", self.threads is None or self.threads >= 1, "at least 1")]
+                  ("threads", self.threads is None or self.threads >= 1, "at least 1"),
+                  ("adversarial", math.isfinite(self.adversarial) and self.adversarial >= 0, ">= 0"),
+                  ("critic-images", self.critic_images >= 1, "at least 1"),
+                  ("snapshot-every", self.snapshot_every >= 1, "at least 1")]
         for name, ok, want in checks:
             if not ok:
                 raise TintaError(f"--{name} must be {want}, got {getattr(self, name.replace('-', '_'))}")

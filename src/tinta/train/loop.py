@@ -19,6 +19,7 @@ from tinta import color
 from tinta.data import load_dataset
 from tinta.data.base import ImageSet, concat_sets, holdout_split
 from tinta.errors import TintaError
+from tinta.evaluate.metrics import colourfulness
 from tinta.files import sweep_stale_temps, write_json
 from tinta.heads import Head
 from tinta.inference import set_native_output, upsample_ab
@@ -63,7 +64,7 @@ def validate(model: nn.Module, head: Head, batches: Batches, batch_size: int,
     The loss sees the training-time output; PSNR sees what ``tinta colorize`` would paint."""
     d = d or Dist()
     model.eval()
-    sums = {"loss": 0.0, "images": 0.0, "log10_mse": 0.0}
+    sums = {"loss": 0.0, "images": 0.0, "log10_mse": 0.0, "cf": 0.0, "cf_gap": 0.0}
     mine = shard_indices(len(batches.data), d)
     for start in range(0, len(mine), batch_size):
         idx = mine[start : start + batch_size]
@@ -76,10 +77,14 @@ def validate(model: nn.Module, head: Head, batches: Batches, batch_size: int,
             sums[k] = sums.get(k, 0.0) + v
         pred = color.rgb_to_uint8(upsample_ab(head.predict(out, head.main), lab[:, :1])).float()  # as colorize paints
         sums["log10_mse"] += float(((pred - rgb8.float()) ** 2).mean((1, 2, 3)).clamp(min=1e-10).log10().sum())
+        cf = colourfulness(pred)
+        sums["cf"] += float(cf.sum())
+        sums["cf_gap"] += float((cf - colourfulness(rgb8.float())).abs().sum())
     sums = all_reduce_sum(d, sums, batches.device)
     n = max(sums["images"], 1)
     # mean over images of PSNR = 10 log10(255^2 / MSE)
-    result = {"val_loss": sums["loss"] / n, "val_psnr": 10 * math.log10(255**2) - 10 * sums["log10_mse"] / n}
+    result = {"val_loss": sums["loss"] / n, "val_psnr": 10 * math.log10(255**2) - 10 * sums["log10_mse"] / n,
+              "val_cf": sums["cf"] / n, "val_cf_gap": sums["cf_gap"] / n}  # colourfulness; its per-image gap
     if "correct" in sums:
         result["val_accuracy"] = sums["correct"] / sums["pixels"]
     return result
@@ -276,10 +281,23 @@ def save_epoch(s: Setup, state: dict, val: dict, log: ckpt.MetricsLog) -> None:
     ckpt.commit(s.run_dir, s.model, s.opt, state)
 
 
+def _nogan(s: Setup, config: dict, val_batches: Batches) -> dict:
+    if s.d.enabled:
+        raise TintaError("--adversarial runs in one process (no torchrun)")
+    if not (s.cfg.init_from or s.cfg.resume):
+        raise TintaError("--adversarial needs --init-from: NoGAN starts from a trained colouriser")
+    from tinta.train.nogan import train_nogan
+
+    write_json(s.run_dir / "config.json", config)
+    return train_nogan(s, config, lambda m: validate(m, s.head, val_batches, s.cfg.batch_size, s.d))
+
+
 def _train(cfg: TrainConfig, d: Dist) -> dict:
     s = prepare(cfg, d)
     say = print if d.is_main else (lambda *a, **k: None)
     config = run_config(s)
+    if cfg.adversarial > 0:
+        return _nogan(s, config, Batches(s.val_set, s.device))
     state = {"epoch": 0, "best_val_loss": float("inf"), "train_seconds": 0.0}
     if cfg.resume:
         state = ckpt.restore(s.run_dir, s.model, s.opt)
