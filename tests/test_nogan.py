@@ -43,8 +43,8 @@ def test_pick_prefers_the_smallest_cf_gap_within_the_psnr_slack():
 
 
 def test_batches_of_counts_images_across_epochs():
-    from tinta.train.distributed import Dist
     from tinta.train.config import TrainConfig
+    from tinta.train.distributed import Dist
 
     cfg = TrainConfig(batch_size=4)
     b = batches_of(10, cfg, Dist(), 1, 23)

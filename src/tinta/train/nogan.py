@@ -43,7 +43,7 @@ class PatchCritic(nn.Module):
     def __init__(self, width: int = 64):
         super().__init__()
         layers, c_in = [], 3
-        for i, c_out in enumerate((width, 2 * width, 4 * width)):
+        for c_out in (width, 2 * width, 4 * width):
             layers += [spectral_norm(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)]
             c_in = c_out
         layers.append(spectral_norm(nn.Conv2d(c_in, 1, 3, padding=1)))
