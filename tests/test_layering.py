@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS = [
     ["tinta.errors", "tinta.files", "tinta.color"],
     ["tinta.imageio", "tinta.palette", "tinta.kmeans", "tinta.data", "tinta.hints"],
-    ["tinta.models", "tinta.heads"],
+    ["tinta.models", "tinta.heads", "tinta.prior"],
     ["tinta.runs", "tinta.pretrained"],
     ["tinta.inference", "tinta.export", "tinta.batch", "tinta.video", "tinta.distributed"],
     ["tinta.evaluate", "tinta.serve"],

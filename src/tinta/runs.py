@@ -20,6 +20,7 @@ from tinta.errors import TintaError
 from tinta.files import atomic_write, not_a_file, read_json
 from tinta.heads import Head, head_from_dict
 from tinta.models import create_model
+from tinta.prior import PRIOR_FILE, ColourIndex, PriorOptions, build_index
 
 
 def save_weights(model: nn.Module, path: Path, half: bool = False, metadata: dict[str, str] | None = None) -> None:
@@ -158,4 +159,23 @@ def load_run(run_dir: str | Path, which: str = "best", device: str = "cpu") -> t
     info = RunInfo.read(run_dir)
     model = info.build_model()
     load_weights(model, weights_file(Path(run_dir), which))
+    if (Path(run_dir) / PRIOR_FILE).is_file() and getattr(model, "takes_hints", False):
+        model.prior = ColourIndex.load(Path(run_dir) / PRIOR_FILE)  # the run's retrieved colour prior
     return model.to(resolve_device(device)).eval(), info.head, info
+
+
+def index_run(run_dir: str | Path, opts: PriorOptions) -> Path:
+    """Build the retrieved colour prior of a hint-taking run (:mod:`tinta.prior`) from the ``train`` split of
+    ``opts.data_root`` into ``<run_dir>/prior.safetensors``; returns its path."""
+    from tinta.data import load_dataset
+    from tinta.data.base import concat_sets
+
+    model, _, info = load_run(run_dir)
+    if not getattr(model, "takes_hints", False):
+        raise TintaError(f"{run_dir}: a colour index is built for a hint-taking model (guided-unet), "
+                         f"not {info.architecture}")
+    model.prior = None  # keys are the encoder's own features, whatever index the run had
+    sets = [load_dataset(opts.dataset, root, "train", size=opts.size or info.native_size) for root in opts.data_root]
+    index = build_index(model, concat_sets(sets, "train"), opts.count, opts.k)
+    index.save(Path(run_dir) / PRIOR_FILE)
+    return Path(run_dir) / PRIOR_FILE

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("tinta.cli.train", "train a colourization model"),
     "evaluate": ("tinta.cli.evaluate", "score a trained run on a held-out split"),
     "compare": ("tinta.cli.compare", "compare evaluated runs against a baseline (Markdown + HTML report)"),
+    "prior": ("tinta.cli.prior", "index training photos as a guided run's retrieved colour prior"),
     "palette": ("tinta.cli.palette", "fit a K-means colour palette (train+test pixels of the chosen classes)"),
     "data": ("tinta.cli.data", "inspect or download data sets"),
 }

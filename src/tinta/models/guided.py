@@ -28,6 +28,9 @@ HINT_GAIN, GLOBAL_GAIN = 10.0, 30.0
 
 class GuidedUNet(EffNetUNet):
     takes_hints = True
+    # with no global hint given: a callable pooled deepest features (B, 320) -> global hint (B, GLOBAL_DIM)
+    # (a retrieved colour prior, tinta.prior.ColourIndex), or None for zeros as in training
+    prior = None
 
     def __init__(self, out_channels: int = 2, imagenet: bool = True, width: int = 32):
         super().__init__(out_channels=out_channels, imagenet=imagenet, width=width)
@@ -38,8 +41,14 @@ class GuidedUNet(EffNetUNet):
         for p in (self.hint_stem.weight, self.global_fc.weight, self.global_fc.bias):
             nn.init.zeros_(p)
 
+    def encode(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Encoder features with the point hints, before the global hint: strides 2, 4, 8, 16, 32."""
+        return self.encoder.features(self.grey(x[:, :1]), stem_extra=self.hint_stem(HINT_GAIN * x[:, 1:]))
+
     def features(self, x: torch.Tensor, g: torch.Tensor | None) -> list[torch.Tensor]:
-        feats = self.encoder.features(self.grey(x[:, :1]), stem_extra=self.hint_stem(HINT_GAIN * x[:, 1:]))
+        feats = self.encode(x)
+        if g is None and self.prior is not None:
+            g = self.prior(feats[-1].mean((2, 3)))  # (B, GLOBAL_DIM)
         if g is None:  # no global hint: zeros, as in training
             g = x.new_zeros(x.shape[0], GLOBAL_DIM)
         feats[-1] = feats[-1] + self.global_fc(GLOBAL_GAIN * g)[:, :, None, None]  # (B, 320, H/32, W/32)
