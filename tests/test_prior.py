@@ -79,3 +79,30 @@ def test_prior_needs_a_hint_taking_run(tmp_path, capsys):
     data, run = tiny_image_folder(tmp_path / "data"), make_run(tmp_path / "plain")
     assert main(["prior", str(run), "--data-root", str(data), "--dataset", "cifar10", "--k", "2"]) == 2
     assert "hint-taking" in capsys.readouterr().err
+
+
+def test_skip_nearest_leaves_the_picture_itself_out():
+    idx = _index(k=1)
+    g = idx(idx.keys[:1].float(), skip_nearest=True)
+    own = idx.hists[:1].float() / idx.hists[:1].float().sum()
+    assert not torch.allclose(g[:, :-1], own, atol=1e-4)
+
+
+def test_a_guided_run_trains_with_a_prior_and_keeps_it(tmp_path, capsys):
+    from tinta.runs import load_run
+
+    data, start = tiny_image_folder(tmp_path / "data"), make_run(tmp_path / "start", model="guided-unet")
+    assert main(["prior", str(start), "--data-root", str(data), "--dataset", "cifar10", "--count", "12",
+                 "--k", "2"]) == 0
+    out = tmp_path / "run"
+    assert main(["train", "--model", "guided-unet", "--width", "8", "--head", "regression", "--dataset", "cifar10",
+                 "--data-root", str(data), "--classes", "horse", "--epochs", "1", "--batch-size", "8",
+                 "--val-fraction", "0.2", "--init-from", str(start), "--prior", str(start / PRIOR_FILE),
+                 "--out", str(out)]) == 0
+    assert (out / PRIOR_FILE).read_bytes() == (start / PRIOR_FILE).read_bytes()
+    assert isinstance(load_run(out)[0].prior, ColourIndex)
+    plain = make_run(tmp_path / "plain")
+    assert main(["train", "--model", "small-unet", "--width", "8", "--dataset", "cifar10", "--data-root", str(data),
+                 "--classes", "horse", "--epochs", "1", "--out", str(tmp_path / "p2"), "--prior",
+                 str(start / PRIOR_FILE)]) == 2
+    assert "hint-taking" in capsys.readouterr().err and plain.exists()

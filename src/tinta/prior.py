@@ -61,11 +61,12 @@ class ColourIndex:
         if not 1 <= self.k <= n:
             raise TintaError(f"the colour index's k must be between 1 and {n}, got {self.k}")
 
-    def __call__(self, pooled: torch.Tensor) -> torch.Tensor:
+    def __call__(self, pooled: torch.Tensor, skip_nearest: bool = False) -> torch.Tensor:
         """Pooled features ``(B, D)`` -> global hint ``(B, GLOBAL_DIM)``: the mean histogram of the k
-        nearest photos and the "given" flag."""
+        nearest photos and the "given" flag. ``skip_nearest`` (training, where the picture itself is
+        likely in the index): the nearest photo is left out."""
         sim = F.normalize(pooled.float(), dim=1) @ self.keys.float().T  # (B, N)
-        near = sim.topk(self.k, dim=1).indices  # (B, k)
+        near = sim.topk(min(self.k + skip_nearest, len(self.keys)), dim=1).indices[:, int(skip_nearest):]  # (B, k)
         hist = self.hists.float()[near].mean(1)  # (B, GLOBAL_DIM - 1)
         return torch.cat([hist / hist.sum(1, keepdim=True).clamp(min=1e-8), hist.new_ones(len(hist), 1)], 1)
 

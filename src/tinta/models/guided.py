@@ -28,8 +28,8 @@ HINT_GAIN, GLOBAL_GAIN = 10.0, 30.0
 
 class GuidedUNet(EffNetUNet):
     takes_hints = True
-    # with no global hint given: a callable pooled deepest features (B, 320) -> global hint (B, GLOBAL_DIM)
-    # (a retrieved colour prior, tinta.prior.ColourIndex), or None for zeros as in training
+    # fills the global hint of pictures given none: a callable (pooled deepest features (B, 320), skip_nearest)
+    # -> (B, GLOBAL_DIM), the retrieved colour prior (tinta.prior.ColourIndex); None: zeros
     prior = None
 
     def __init__(self, out_channels: int = 2, imagenet: bool = True, width: int = 32):
@@ -47,9 +47,10 @@ class GuidedUNet(EffNetUNet):
 
     def features(self, x: torch.Tensor, g: torch.Tensor | None) -> list[torch.Tensor]:
         feats = self.encode(x)
-        if g is None and self.prior is not None:
-            g = self.prior(feats[-1].mean((2, 3)))  # (B, GLOBAL_DIM)
-        if g is None:  # no global hint: zeros, as in training
+        if self.prior is not None:  # pictures given no global hint (none, or a row of zeros) get the prior's
+            retrieved = self.prior(feats[-1].mean((2, 3)), skip_nearest=self.training)  # (B, GLOBAL_DIM)
+            g = retrieved if g is None else torch.where(g[:, -1:] > 0, g, retrieved)
+        if g is None:  # no global hint: zeros, as in training without a prior
             g = x.new_zeros(x.shape[0], GLOBAL_DIM)
         feats[-1] = feats[-1] + self.global_fc(GLOBAL_GAIN * g)[:, :, None, None]  # (B, 320, H/32, W/32)
         return feats  # strides 2, 4, 8, 16, 32

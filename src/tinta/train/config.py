@@ -39,6 +39,9 @@ class TrainConfig:
         "help": "perceptual head: weight of the frozen-Lite0 feature loss beside L1"})
     colourfulness_weight: float = field(default=0.5, metadata={
         "help": "perceptual head: weight of the colourfulness hinge (output less colourful than the truth)"})
+    prior: str | None = field(default=None, metadata={
+        "help": "hint-taking models: a colour index (`tinta prior`) filling the global hint of training pictures "
+                "given none (their nearest photo left out); copied into the run, which then colourizes with it"})
     init_from: str | None = field(default=None, metadata={
         "help": "start from this run's best weights (tensors that fit; a head with more outputs keeps the "
                 "run's first ones)"})

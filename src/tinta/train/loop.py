@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +21,11 @@ from tinta.data import load_dataset
 from tinta.data.base import ImageSet, concat_sets, holdout_split
 from tinta.errors import TintaError
 from tinta.evaluate.metrics import colourfulness
-from tinta.files import sweep_stale_temps, write_json
+from tinta.files import atomic_write, sweep_stale_temps, write_json
 from tinta.heads import Head
 from tinta.inference import set_native_output, upsample_ab
 from tinta.models import count_parameters, create_model
+from tinta.prior import PRIOR_FILE, ColourIndex
 from tinta.runs import checkpoint_dir, resolve_device, save_weights, weights_file
 from tinta.train import checkpoint as ckpt
 from tinta.train import distributed
@@ -195,6 +197,15 @@ class Setup:
     memory_format: torch.memory_format
 
 
+def attach_prior(model: nn.Module, path: Path, run_dir: Path | None) -> None:
+    """Give a hint-taking model the colour index at ``path``; copy it into ``run_dir`` (rank 0)."""
+    if not getattr(model, "takes_hints", False):
+        raise TintaError("--prior: a colour index fills the global hint of a hint-taking model (guided-unet)")
+    model.prior = ColourIndex.load(path)
+    if run_dir is not None and path.resolve() != (run_dir / PRIOR_FILE).resolve():
+        atomic_write(run_dir / PRIOR_FILE, lambda tmp: shutil.copyfile(path, tmp))
+
+
 def prepare(cfg: TrainConfig, d: Dist) -> Setup:
     run_dir = check_out(cfg)
     if cfg.threads:
@@ -217,6 +228,8 @@ def prepare(cfg: TrainConfig, d: Dist) -> Setup:
         copied, total = init_weights_from(model, cfg.init_from)
         if d.is_main:
             print(f"initialised {copied} of {total} tensors from {cfg.init_from}")
+    if cfg.prior:
+        attach_prior(model, Path(cfg.prior), run_dir if d.is_main else None)
     set_native_output(model, head)  # e.g. bins train on the H/2 logits against area-pooled targets
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
