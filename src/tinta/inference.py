@@ -40,6 +40,7 @@ from tinta.hints import (
     transfer_ab_stats,
 )
 from tinta.imageio import STRIP_ROWS, read_picture, read_rgb, to_pil
+from tinta.models import ColorizationModel
 from tinta.pretrained import load_pretrained, registry
 from tinta.runs import load_run
 
@@ -78,8 +79,10 @@ def render_shape(h: int, w: int, render_size: int | None) -> tuple[int, int]:
 
 
 def takes_hints(model) -> bool:
-    """Whether ``model`` takes point and global hints beside L (see :mod:`tinta.hints`)."""
-    return bool(getattr(model, "takes_hints", False))
+    """Whether ``model`` takes point and global hints beside L (see :mod:`tinta.hints`): what a
+    :class:`~tinta.models.ColorizationModel` declares. The API also runs any other ``nn.Module``
+    (a wrapper, a test double); such a module takes hints when it sets the same attribute."""
+    return model.takes_hints if isinstance(model, ColorizationModel) else bool(getattr(model, "takes_hints", False))
 
 
 @dataclass
@@ -123,8 +126,9 @@ def reference_ab(reference=None, palette=None) -> torch.Tensor | None:
 
 def set_native_output(model, head: Head) -> None:
     """Heads decoded at the model's own output resolution get it un-upsampled (LAB models
-    predict at H/2 and upsample their output by default); other models are left as they are."""
-    if hasattr(model, "upsample_output"):
+    predict at H/2 and upsample their output by default); modules that are not a
+    :class:`~tinta.models.ColorizationModel` are left as they are."""
+    if isinstance(model, ColorizationModel):
         model.upsample_output = not head.native_resolution
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from tinta.models import register
 from tinta.models.lab import EffNetUNet
+from tinta.models.registry import register
 
 
 class ContextUNet(EffNetUNet):
@@ -38,5 +38,5 @@ class ContextUNet(EffNetUNet):
 
 @register("unet-context", "the unet with global context: pooled deepest features modulate every decoder stage "
           "(FiLM)", imagenet_encoder=True)
-def unet_context(out_channels: int = 2, **kw) -> nn.Module:
+def unet_context(out_channels: int = 2, **kw) -> ContextUNet:
     return ContextUNet(out_channels=out_channels, **kw)

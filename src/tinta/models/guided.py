@@ -19,9 +19,9 @@ import torch
 import torch.nn as nn
 
 from tinta.hints import GLOBAL_DIM, HINT_CHANNELS
-from tinta.models import register
 from tinta.models.efficientnet_lite import EfficientNetLite0
 from tinta.models.lab import EffNetUNet
+from tinta.models.registry import register
 
 HINT_GAIN, GLOBAL_GAIN = 10.0, 30.0
 
@@ -61,5 +61,5 @@ class GuidedUNet(EffNetUNet):
 
 @register("guided-unet", "the unet with point hints and a global colour hint as inputs (Zhang et al. 2017)",
           imagenet_encoder=True)
-def guided_unet(out_channels: int = 2, **kw) -> nn.Module:
+def guided_unet(out_channels: int = 2, **kw) -> GuidedUNet:
     return GuidedUNet(out_channels=out_channels, **kw)

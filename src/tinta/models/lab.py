@@ -19,10 +19,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from tinta import color
-from tinta.models import efficientnet_lite, register
+from tinta.models import efficientnet_lite
 from tinta.models import resnet as resnet_mod
+from tinta.models.base import ColorizationModel
 from tinta.models.efficientnet_lite import VARIANTS, EfficientNetLite, encoder_state_dict
 from tinta.models.layers import UpBlock, conv_bn_relu
+from tinta.models.registry import register
 
 
 def grey_first_conv(conv: nn.Conv2d) -> nn.Conv2d:
@@ -40,13 +42,11 @@ def upsample_to(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
 
 
-class HalfResOutput:
+class HalfResOutput(ColorizationModel):
     """The LAB models predict at H/2 and, by default, upsample their output to the input's size.
     With ``upsample_output = False`` they return it at H/2: training the ab-bins head that way
     (targets pooled to H/2, as Zhang et al. train at a quarter of the input size) spares
     upsampling and scoring ~313 logits at every full-resolution pixel (2.2x faster epochs on CPU)."""
-
-    upsample_output = True
 
     def output(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return upsample_to(y, x) if self.upsample_output else y
@@ -64,14 +64,17 @@ class GreyInput(nn.Module):
         return (grey - self.mean) / self.std
 
 
-class PretrainedEncoderMixin:
-    """Keeps the encoder's BatchNorm layers in eval mode (frozen ImageNet statistics)."""
+class PretrainedEncoder(ColorizationModel):
+    """A model whose ``encoder`` may hold ImageNet weights (``pretrained``); keeps the encoder's
+    BatchNorm layers in eval mode (frozen ImageNet statistics) when ``freeze_bn``."""
 
     encoder: nn.Module
-    freeze_bn: bool = False
+
+    def pretrained_encoder(self) -> nn.Module | None:
+        return self.encoder if self.pretrained else None
 
     def train(self, mode: bool = True):
-        super().train(mode)  # type: ignore[misc]
+        super().train(mode)
         if self.freeze_bn:
             for m in self.encoder.modules():
                 if isinstance(m, nn.BatchNorm2d):
@@ -79,12 +82,10 @@ class PretrainedEncoderMixin:
         return self
 
 
-class VanillaCNN(HalfResOutput, nn.Module):
+class VanillaCNN(HalfResOutput):
     """Encoder (3 stride-2 stages) -> decoder (2 upsampling stages), no skip connections.
     Like the other LAB models it predicts at half resolution and upsamples the output x2
     (chroma is low-frequency; JPEG 4:2:0 ground truth has half-resolution chroma anyway)."""
-
-    pretrained = False
 
     def __init__(self, out_channels: int = 2, width: int = 32):
         super().__init__()
@@ -101,7 +102,7 @@ class VanillaCNN(HalfResOutput, nn.Module):
         return self.output(self.head(self.decoder(self.encoder(x))), x)  # (B, C, H, W)
 
 
-class ResNetColorizer(HalfResOutput, PretrainedEncoderMixin, nn.Module):
+class ResNetColorizer(HalfResOutput, PretrainedEncoder):
     """ResNet-18 trunk (to layer3, stride 16) -> 3 upsampling stages to H/2, no skip connections."""
 
     def __init__(self, out_channels: int = 2, weights: str | None = None, imagenet: bool = True, width: int = 32):
@@ -123,7 +124,7 @@ class ResNetColorizer(HalfResOutput, PretrainedEncoderMixin, nn.Module):
         return self.output(self.head(self.decoder(f)), x)  # (B, C, H, W)
 
 
-class EffNetUNet(HalfResOutput, PretrainedEncoderMixin, nn.Module):
+class EffNetUNet(HalfResOutput, PretrainedEncoder):
     """U-Net with an EfficientNet-Lite encoder (``lite0`` or ``lite1``: the same channels, Lite1 has five
     more blocks) and skips at strides 16, 8, 4 and 2."""
 
@@ -157,22 +158,22 @@ class EffNetUNet(HalfResOutput, PretrainedEncoderMixin, nn.Module):
 
 
 @register("vanilla-cnn", "the seed 2 baseline: plain conv encoder-decoder, no skips, from scratch")
-def vanilla_cnn(out_channels: int = 2, **kw) -> nn.Module:
+def vanilla_cnn(out_channels: int = 2, **kw) -> VanillaCNN:
     return VanillaCNN(out_channels=out_channels, **kw)
 
 
 @register("resnet", "ResNet-18 trunk + upsampling decoder; ImageNet weights if a torchvision file is found",
           imagenet_encoder=True)
-def resnet(out_channels: int = 2, **kw) -> nn.Module:
+def resnet(out_channels: int = 2, **kw) -> ResNetColorizer:
     return ResNetColorizer(out_channels=out_channels, **kw)
 
 
 @register("unet", "U-Net with ImageNet EfficientNet-Lite0 encoder, skips at every scale", imagenet_encoder=True)
-def unet(out_channels: int = 2, **kw) -> nn.Module:
+def unet(out_channels: int = 2, **kw) -> EffNetUNet:
     return EffNetUNet(out_channels=out_channels, **kw)
 
 
 @register("unet-lite1", "the unet with an ImageNet EfficientNet-Lite1 encoder (deeper, same channels)",
           imagenet_encoder=True)
-def unet_lite1(out_channels: int = 2, **kw) -> nn.Module:
+def unet_lite1(out_channels: int = 2, **kw) -> EffNetUNet:
     return EffNetUNet(out_channels=out_channels, encoder="lite1", **kw)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from tinta.models import register
+from tinta.models.base import ColorizationModel
 from tinta.models.layers import DoubleConv, UpBlock
+from tinta.models.registry import register
 
 
-class SeedCNN(nn.Module):
+class SeedCNN(ColorizationModel):
     """Seed 1's CNN (the CIFAR-10 palette classifier): two 5x5 convolutions, each followed by max-pooling,
     two fully connected (MLP) layers, and a softmax over K colours for every pixel.
 
@@ -45,7 +46,7 @@ class SeedCNN(nn.Module):
         return logits.view(-1, self.k, self.size, self.size)  # (B, K, 32, 32)
 
 
-class SmallUNet(nn.Module):
+class SmallUNet(ColorizationModel):
     """A small fully convolutional U-Net (Ronneberger et al. 2015): three scales,
     DoubleConv units, bilinear upsampling with skip connections. Any input size
     divisible by 4; ``width`` sets the first stage's channels (x2 per scale)."""
@@ -71,11 +72,11 @@ class SmallUNet(nn.Module):
 @register("seed-cnn",
           "the seed 1 CIFAR-10 palette CNN: 2 conv 5x5 + max-pool, 2 MLP layers, softmax over K (32x32 only)",
           default_head="palette")
-def seed_cnn(out_channels: int = 24, **kw) -> nn.Module:
+def seed_cnn(out_channels: int = 24, **kw) -> SeedCNN:
     return SeedCNN(out_channels=out_channels, **kw)
 
 
 @register("small-unet", "small 3-scale U-Net, fully convolutional, any size (per-pixel classifier or regressor)",
           default_head="palette")
-def small_unet(out_channels: int = 24, **kw) -> nn.Module:
+def small_unet(out_channels: int = 24, **kw) -> SmallUNet:
     return SmallUNet(out_channels=out_channels, **kw)

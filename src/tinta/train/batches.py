@@ -9,18 +9,19 @@ import torch
 from tinta import color
 from tinta.data.base import ImageSet, batch_rgb8, batch_to_lab, random_crop_flip
 from tinta.hints import HINT_CHANNELS, sample_hint_planes, train_global_hints, train_hint_counts
+from tinta.models import ColorizationModel
 
 
 def model_input(lab: torch.Tensor) -> torch.Tensor:
     return color.normalize_l(lab[:, :1])  # (B, 1, H, W) in [0, 1]
 
 
-def model_inputs(model, lab: torch.Tensor, gen: torch.Generator | None = None,
+def model_inputs(model: ColorizationModel, lab: torch.Tensor, gen: torch.Generator | None = None,
                  memory_format=torch.contiguous_format) -> tuple[torch.Tensor, ...]:
     """A batch's model inputs: ``(L/100,)``, or for a hint-taking model ``(L/100 + hint planes, global hint)``
     with hints simulated from the ground truth (``gen`` None: no hints at all, as validation measures)."""
     x = model_input(lab)
-    if not getattr(model, "takes_hints", False):
+    if not model.takes_hints:
         return (x.contiguous(memory_format=memory_format),)
     B, _, H, W = x.shape
     if gen is None:

@@ -24,7 +24,7 @@ from tinta.evaluate.metrics import colourfulness
 from tinta.files import atomic_write, sweep_stale_temps, write_json
 from tinta.heads import Head
 from tinta.inference import set_native_output, upsample_ab
-from tinta.models import count_parameters, create_model
+from tinta.models import ColorizationModel, count_parameters, create_model
 from tinta.prior import PRIOR_FILE, ColourIndex
 from tinta.runs import checkpoint_dir, resolve_device, save_weights, weights_file
 from tinta.train import checkpoint as ckpt
@@ -40,10 +40,10 @@ def lr_factor(step: int, total: int, schedule: str) -> float:
     return 0.5 * (1 + math.cos(math.pi * step / total)) if schedule == "cosine" else 1.0
 
 
-def param_groups(model: nn.Module, cfg: TrainConfig) -> list[dict]:
+def param_groups(model: ColorizationModel, cfg: TrainConfig) -> list[dict]:
     """One group, or decoder + pretrained encoder (at ``lr x encoder_lr_mult``)."""
-    enc = getattr(model, "encoder", None)
-    if enc is None or not getattr(model, "pretrained", False):
+    enc = model.pretrained_encoder()
+    if enc is None:
         return [{"params": list(model.parameters()), "lr": cfg.lr, "base_lr": cfg.lr, "name": "all"}]
     enc_ids = {id(p) for p in enc.parameters()}
     rest = [p for p in model.parameters() if id(p) not in enc_ids]
@@ -52,9 +52,9 @@ def param_groups(model: nn.Module, cfg: TrainConfig) -> list[dict]:
             {"params": list(enc.parameters()), "lr": enc_lr, "base_lr": enc_lr, "name": "encoder"}]
 
 
-def set_encoder_frozen(model: nn.Module, frozen: bool) -> None:
-    enc = getattr(model, "encoder", None)
-    if enc is not None and getattr(model, "pretrained", False):
+def set_encoder_frozen(model: ColorizationModel, frozen: bool) -> None:
+    enc = model.pretrained_encoder()
+    if enc is not None:
         for p in enc.parameters():
             p.requires_grad_(not frozen)
 
@@ -190,16 +190,16 @@ class Setup:
     run_dir: Path
     device: torch.device
     head: Head
-    model: nn.Module
+    model: ColorizationModel
     opt: torch.optim.Optimizer
     train_set: ImageSet
     val_set: ImageSet
     memory_format: torch.memory_format
 
 
-def attach_prior(model: nn.Module, path: Path, run_dir: Path | None) -> None:
+def attach_prior(model: ColorizationModel, path: Path, run_dir: Path | None) -> None:
     """Give a hint-taking model the colour index at ``path``; copy it into ``run_dir`` (rank 0)."""
-    if not getattr(model, "takes_hints", False):
+    if not model.takes_hints:
         raise TintaError("--prior: a colour index fills the global hint of a hint-taking model (guided-unet)")
     model.prior = ColourIndex.load(path)
     if run_dir is not None and path.resolve() != (run_dir / PRIOR_FILE).resolve():
@@ -240,8 +240,8 @@ def prepare(cfg: TrainConfig, d: Dist) -> Setup:
 
 def run_config(s: Setup) -> dict:
     """What ``config.json`` records (read back by :class:`tinta.runs.RunInfo`)."""
-    pretrained = bool(getattr(s.model, "pretrained", False))
-    bn = "eval mode (ImageNet statistics kept)" if getattr(s.model, "freeze_bn", False) else "trained"
+    pretrained = bool(s.model.pretrained)
+    bn = "eval mode (ImageNet statistics kept)" if s.model.freeze_bn else "trained"
     return {
         "train": s.cfg.to_dict(), "head": s.head.to_dict(), "task": s.head.name, "out_channels": s.head.out_channels,
         "pretrained_encoder": pretrained, "parameters": count_parameters(s.model),
