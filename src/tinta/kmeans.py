@@ -1,4 +1,5 @@
-"""Exact, fast K-means for colour palettes: K colours fitted to every pixel of a set of images.
+"""Exact, fast K-means for colour palettes: K colours fitted to every pixel of a set of images
+(:func:`kmeans_palette` of pixels; :func:`fit_palette` of a data set, for ``tinta palette`` and palette heads).
 
 Exact and fast: 8-bit pixels hold far fewer distinct colours than pixels (6,144,000 CIFAR-10 horse
 pixels: 685,412), and weighted Lloyd on the histogram of distinct colours has the same assignments,
@@ -9,6 +10,7 @@ in one centre's Voronoi region (Kanungo et al. 2002), and only splits cells near
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -296,3 +298,24 @@ def kmeans_palette(pixels, k: int = 24, space: str = "rgb", seed: int = 0, max_i
                    space=space, k=k, seed=seed, inertia=sse / w.sum(), iterations=its,
                    seconds=time.perf_counter() - t0, pixels=int(counts.sum()), distinct=len(colours),
                    n_init=max(1, n_init))
+
+
+def fit_palette(dataset: str, root: str | Path, classes: list[str] | None = None, k: int = 24,
+                space: str = "rgb", seed: int = 0, n_init: int = N_INIT) -> Palette:
+    """:func:`kmeans_palette` (``k`` >= 1 colours) of every pixel of the train and test splits (else val) of
+    data set ``dataset`` at ``root``, only ``classes`` (None: all)."""
+    from tinta.data import dataset_splits, load_dataset
+
+    avail = dataset_splits(dataset, root)
+    splits = [s for s in ("train", "test" if "test" in avail else "val") if s in avail] or list(avail)
+    pixels = []
+    for split in splits:
+        ds = load_dataset(dataset, root, split, classes=classes)
+        for i in range(0, len(ds), 256):  # (n, 3, H, W) uint8 -> (n*H*W, 3) sRGB pixels
+            x = ds.get(torch.arange(i, min(i + 256, len(ds))))
+            x = x if ds.colorspace == "rgb" else color.rgb_to_uint8(color.lab_to_rgb(color.opencv8_to_lab(x)))
+            pixels.append(x.permute(0, 2, 3, 1).reshape(-1, 3).numpy())
+    pal = kmeans_palette(np.concatenate(pixels), k=k, space=space, seed=seed, n_init=n_init)
+    pal.source = f"{dataset}:{root} ({'+'.join(splits)})"
+    pal.classes = [str(c) for c in classes] if classes else list(ds.classes)
+    return pal

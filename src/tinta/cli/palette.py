@@ -21,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tinta.errors import TintaError
-    from tinta.train.fit_heads import fit_palette
+    from tinta.kmeans import fit_palette
 
     if args.k < 1 or (args.n_init is not None and args.n_init < 1):
         raise TintaError(f"--k and --n-init must be at least 1, got {args.k} and {args.n_init}")

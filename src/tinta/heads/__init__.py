@@ -4,12 +4,21 @@
     head = head_from_dict({"name": "regression", "loss": "huber"})
     ab = head.predict(model(x), head.main, saturation=1.2)
 
-``HEADS`` maps a name (``regression``, ``palette``, ``bins``) to its class; add a head by
-subclassing :class:`Head` in a module here, decorating it with :func:`register_head` and
-importing it below.
+``HEADS`` maps a name (``regression``, ``perceptual``, ``palette``, ``bins``, ``joint``) to its class
+(:func:`head_class`: unknown names raise); add a head by subclassing :class:`Head` in a module here
+(``for_training`` included), decorating it with :func:`register_head` and importing it below.
 """
 
-from tinta.heads.base import HEADS, MAX_SATURATION, Decoding, Head, check_saturation, head_from_dict, register_head
+from tinta.heads.base import (
+    HEADS,
+    MAX_SATURATION,
+    Decoding,
+    Head,
+    check_saturation,
+    head_class,
+    head_from_dict,
+    register_head,
+)
 from tinta.heads.bins import DEFAULT_TEMPERATURE, ABBins, BinsHead
 from tinta.heads.joint import JointHead
 from tinta.heads.palette import PaletteHead
@@ -17,4 +26,5 @@ from tinta.heads.perceptual import PerceptualHead
 from tinta.heads.regression import RegressionHead
 
 __all__ = ["HEADS", "MAX_SATURATION", "DEFAULT_TEMPERATURE", "ABBins", "BinsHead", "Decoding", "Head", "JointHead",
-           "PaletteHead", "PerceptualHead", "RegressionHead", "check_saturation", "head_from_dict", "register_head"]
+           "PaletteHead", "PerceptualHead", "RegressionHead", "check_saturation", "head_class", "head_from_dict",
+           "register_head"]

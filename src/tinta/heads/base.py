@@ -1,8 +1,9 @@
 """What a model predicts per pixel and how that becomes colour: the :class:`Head`.
 
 A head knows the number of output channels, the training targets and loss, how
-outputs decode to a,b (:meth:`Head.predict`), and how it is written to and read from
-JSON (:meth:`Head.to_dict` / :func:`head_from_dict`). Everything else in tinta (training,
+outputs decode to a,b (:meth:`Head.predict`), how it is built for a training run
+(:meth:`Head.for_training`), and how it is written to and read from JSON
+(:meth:`Head.to_dict` / :func:`head_from_dict`). Everything else in tinta (training,
 inference, evaluation, ONNX, shipped weights) goes through this interface; nothing outside
 ``tinta.heads`` asks which head it holds.
 """
@@ -11,11 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 
 from tinta.errors import TintaError
+
+if TYPE_CHECKING:
+    from tinta.data.base import ImageSet
 
 MAX_SATURATION = 4.0
 
@@ -92,6 +96,13 @@ class Head:
     def from_dict(cls, d: dict) -> "Head":
         raise NotImplementedError
 
+    @classmethod
+    def for_training(cls, cfg, data: "ImageSet") -> "Head":
+        """A new head for a training run: its options read from ``cfg`` (the training configuration,
+        :class:`tinta.train.config.TrainConfig`, read by attribute: heads never import training), fitted
+        on the training images ``data`` where it needs fitting (palettes, ab bins). Every head defines it."""
+        raise TintaError(f"the {cls.name or cls.__name__} head cannot be trained: it defines no for_training")
+
 
 HEADS: dict[str, type[Head]] = {}
 
@@ -101,12 +112,18 @@ def register_head(cls: type[Head]) -> type[Head]:
     return cls
 
 
+def head_class(name: str) -> type[Head]:
+    """The registered head class called ``name``; TintaError naming the known ones otherwise."""
+    if name not in HEADS:
+        raise TintaError(f"unknown head {name!r}; known: {', '.join(sorted(HEADS))}")
+    return HEADS[name]
+
+
 def head_from_dict(d: dict) -> Head:
     """The head described by ``d`` (from :meth:`Head.to_dict`; older files name it ``task``)."""
     name = d.get("name", d.get("task"))
-    if name not in HEADS:
-        raise TintaError(f"unknown head {name!r}; known: {', '.join(sorted(HEADS))}")
+    cls = head_class(name)
     try:
-        return HEADS[name].from_dict(d)
+        return cls.from_dict(d)
     except (KeyError, TypeError, ValueError) as e:
         raise TintaError(f"invalid {name} head description ({e.__class__.__name__}: {e})") from None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +23,10 @@ import torch.nn.functional as F
 from tinta.errors import TintaError
 from tinta.files import read_json, write_json
 from tinta.heads.base import Decoding, Head, register_head
+from tinta.palette import Palette
+
+if TYPE_CHECKING:
+    from tinta.data.base import ImageSet
 
 DEFAULT_TEMPERATURE = 0.38
 
@@ -99,6 +104,21 @@ def bins_from_centres(centres: torch.Tensor, ab: torch.Tensor, sigma: float = 5.
     prior = smooth_prior(centres, counts, sigma)
     return ABBins(centres.float(), prior, rebalance_weights(prior, lam), 0.0, sigma, lam,
                   min(neighbours, centres.shape[0]), source)
+
+
+def fit_bins_on(data: ImageSet, spec: str = "grid", sigma: float = 5.0, lam: float = 0.5) -> ABBins:
+    """ab bins from the pixels of (up to 2000 images of) ``data``: ``spec`` ``"grid"`` keeps the grid
+    cells they use, a palette JSON path puts the bins at its colours' a,b. ``sigma`` in ab units,
+    ``lam`` in [0, 1] (0: full rebalancing)."""
+    from tinta.data.base import batch_to_lab
+
+    g = torch.Generator().manual_seed(0)
+    idx = torch.randperm(len(data), generator=g)[:2000]
+    lab = batch_to_lab(data.get(idx.sort().values), data.colorspace)  # (n, 3, H, W)
+    ab = lab[:, 1:, ::2, ::2].permute(0, 2, 3, 1).reshape(-1, 2)  # every 4th pixel
+    if spec == "grid":
+        return fit_grid_bins(ab, sigma=sigma, lam=lam)
+    return bins_from_centres(Palette.load(spec).ab().float(), ab, sigma=sigma, lam=lam, source=f"palette {spec}")
 
 
 def soft_encode(bins: ABBins, ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -210,3 +230,9 @@ class BinsHead(Head):
     @classmethod
     def from_dict(cls, d: dict) -> "BinsHead":
         return cls(ABBins.from_dict(d["bins"]), d.get("temperature", DEFAULT_TEMPERATURE), d.get("rebalance", True))
+
+    @classmethod
+    def for_training(cls, cfg, data) -> "BinsHead":
+        """Bins fitted on ``data`` (:func:`fit_bins_on` with ``cfg.bins``, ``cfg.bin_sigma``, ``cfg.bin_lambda``),
+        validated at ``cfg.temperature`` (> 0), rebalanced when ``cfg.rebalance``."""
+        return cls(fit_bins_on(data, cfg.bins, cfg.bin_sigma, cfg.bin_lambda), cfg.temperature, cfg.rebalance)

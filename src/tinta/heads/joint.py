@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from tinta import color
 from tinta.heads.base import Decoding, Head, register_head
-from tinta.heads.bins import DEFAULT_TEMPERATURE, ABBins, BinsHead
+from tinta.heads.bins import DEFAULT_TEMPERATURE, ABBins, BinsHead, fit_bins_on
 from tinta.heads.regression import RegressionHead
 
 DEFAULT_BINS_WEIGHT = 0.01  # the rebalanced bins loss (~3) weighs about what the regression loss (~0.04) does
@@ -77,3 +77,9 @@ class JointHead(Head):
     def from_dict(cls, d: dict) -> "JointHead":
         return cls(ABBins.from_dict(d["bins"]), d.get("temperature", DEFAULT_TEMPERATURE), d.get("rebalance", True),
                    d.get("bins_weight", DEFAULT_BINS_WEIGHT), d.get("blend", 1.0))
+
+    @classmethod
+    def for_training(cls, cfg, data) -> "JointHead":
+        """Bins fitted on ``data`` as the bins head fits them; ``cfg.bins_weight`` (>= 0) on their loss."""
+        bins = fit_bins_on(data, cfg.bins, cfg.bin_sigma, cfg.bin_lambda)
+        return cls(bins, cfg.temperature, cfg.rebalance, cfg.bins_weight)

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from tinta import color
+from tinta.errors import TintaError
 from tinta.heads.base import Decoding, Head, register_head
 from tinta.palette import Palette
 
@@ -62,3 +63,16 @@ class PaletteHead(Head):
     @classmethod
     def from_dict(cls, d: dict) -> "PaletteHead":
         return cls(Palette.from_dict(d["palette"]))
+
+    @classmethod
+    def for_training(cls, cfg, data) -> "PaletteHead":
+        """The palette JSON ``cfg.palette``, else K-means with ``cfg.k`` (>= 2) colours fitted on the train and
+        test pixels of ``cfg.classes`` (none: all) of the one data source ``cfg.dataset`` at ``cfg.roots``."""
+        if cfg.palette:
+            return cls(Palette.load(cfg.palette))
+        print(f"fitting a K={cfg.k} palette on the train+test pixels of {cfg.classes or 'all classes'} ...")
+        if len(cfg.roots) > 1:
+            raise TintaError("a palette is fitted on one data source; fit it with `tinta palette` and pass --palette")
+        from tinta.kmeans import fit_palette
+
+        return cls(fit_palette(cfg.dataset, cfg.roots[0], list(cfg.classes) or None, k=cfg.k, seed=cfg.seed))

@@ -98,3 +98,8 @@ class PerceptualHead(RegressionHead):
     @classmethod
     def from_dict(cls, d: dict) -> "PerceptualHead":
         return cls(d.get("loss", "l1"), d.get("perceptual_weight", 0.05), d.get("colourfulness_weight", 0.5))
+
+    @classmethod
+    def for_training(cls, cfg, data) -> "PerceptualHead":
+        """``cfg.loss`` (the pixel term) and the two weights (>= 0) beside it."""
+        return cls(cfg.loss, cfg.perceptual_weight, cfg.colourfulness_weight)

@@ -44,3 +44,8 @@ class RegressionHead(Head):
     @classmethod
     def from_dict(cls, d: dict) -> "RegressionHead":
         return cls(d.get("loss", "huber"))
+
+    @classmethod
+    def for_training(cls, cfg, data) -> "RegressionHead":
+        """``cfg.loss``: huber, l1 or l2."""
+        return cls(cfg.loss)
