@@ -17,7 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     info = dsub.add_parser("info", help="count images, sizes, classes and skipped files per split",
                            description="Load every split of a data set (decoding once, then cached) and "
                            "print image count, size, classes and skipped files.")
-    info.add_argument("--dataset", choices=DATASETS, required=True, help="data set kind")
+    info.add_argument("--dataset", choices=tuple(DATASETS), required=True, help="data set kind")
     info.add_argument("--data-root", required=True, help="archive, folder or npy folder")
     info.add_argument("--classes", nargs="+", default=None, help="class names or indices to keep (default: all)")
     info.add_argument("--size", type=int, default=None, help="resize short side + centre crop to SIZE x SIZE")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +72,18 @@ class ImageSet:
             colorspace=self.colorspace,
             skipped=dict(self.skipped),
         )
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """One kind of data set, an entry of :data:`tinta.data.DATASETS`: the roots it accepts (in words, for
+    error messages), the splits a root offers, and its loader,
+    ``load(path, split, classes=None, size=None) -> ImageSet`` (``classes``: names or indices to keep;
+    ``size``: short side resized to it and centre-cropped)."""
+
+    layouts: str
+    splits: Callable[[Path], list[str]]
+    load: Callable[..., ImageSet]
 
 
 def concat_sets(sets: Sequence[ImageSet], split: str) -> ImageSet:

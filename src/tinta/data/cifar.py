@@ -25,10 +25,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from tinta.data import folder
 from tinta.data.archive import iter_tar
-from tinta.data.base import ImageSet, cache_key, load_cached, save_cached
+from tinta.data.base import DataSource, ImageSet, cache_key, load_cached, save_cached
+from tinta.data.images import resize_center_crop
 from tinta.errors import TintaError
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -227,3 +229,21 @@ def load_cifar10(root: str | Path, split: str, classes: Sequence[str | int] | No
     save_cached(ds, key)
     return ds
 
+
+
+def resize_set(ds: ImageSet, size: int) -> ImageSet:
+    """Resize (short side) + centre-crop every image of an in-memory RGB set."""
+    x = np.asarray(ds.images)
+    out = np.empty((len(x), 3, size, size), dtype=np.uint8)
+    for i, chw in enumerate(x):
+        out[i] = np.asarray(resize_center_crop(Image.fromarray(chw.transpose(1, 2, 0)), size)).transpose(2, 0, 1)
+    return ImageSet(torch.from_numpy(out), ds.labels, ds.classes, ds.split, ds.source, ds.colorspace, dict(ds.skipped))
+
+
+def load(path: Path, split: str, classes: Sequence[str | int] | None = None, size: int | None = None) -> ImageSet:
+    """:func:`load_cifar10`, resized after loading when ``size`` is given (the 32x32 images are cached)."""
+    ds = load_cifar10(path, split, classes)
+    return resize_set(ds, size) if size and ds.size != (size, size) else ds
+
+
+SOURCE = DataSource(LAYOUTS, lambda path: list(SPLITS), load)

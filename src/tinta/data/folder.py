@@ -30,7 +30,7 @@ import torch
 
 from tinta.data import images as imgs
 from tinta.data.archive import is_archive, iter_tar
-from tinta.data.base import ImageSet, cache_dir, cache_key, load_cached, save_cached, source_fingerprint
+from tinta.data.base import DataSource, ImageSet, cache_dir, cache_key, load_cached, save_cached, source_fingerprint
 from tinta.errors import TintaError
 
 SPLIT_NAMES = ("train", "val", "test")
@@ -218,3 +218,6 @@ def load_folder(
 def folder_splits(root: str | Path) -> list[str]:
     """The splits a photo folder offers: its split folders, else ``train`` and ``val``."""
     return scan_tree(list_images(Path(root))).available_splits()
+
+
+SOURCE = DataSource(LAYOUTS, folder_splits, load_folder)

@@ -14,12 +14,13 @@ its first 10 % is ``test``, the next 10 % ``val``, the rest ``train`` (each sort
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from tinta.data.base import ImageSet
+from tinta.data.base import DataSource, ImageSet
 from tinta.errors import TintaError
 
 SPLITS = ("train", "val", "test")
@@ -138,3 +139,13 @@ def load_lab_npy(root: str | Path, split: str, size: int | None = None) -> Image
         colorspace="lab8",
         skipped={},
     )
+
+
+def load(path: Path, split: str, classes: Sequence[str | int] | None = None, size: int | None = None) -> ImageSet:
+    """:func:`load_lab_npy`; TintaError for ``classes`` (the files have none)."""
+    if classes:
+        raise TintaError("lab-npy data has no classes; drop --classes")
+    return load_lab_npy(path, split, size=size)
+
+
+SOURCE = DataSource(LAYOUTS, lambda path: list(SPLITS), load)

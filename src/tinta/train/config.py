@@ -16,7 +16,7 @@ from tinta.models import architecture
 @dataclass(frozen=True)
 class TrainConfig:
     model: str = field(default="seed-cnn", metadata={"help": "architecture (see `tinta models`)"})
-    dataset: str = field(default="cifar10", metadata={"help": "data set kind", "choices": DATASETS})
+    dataset: str = field(default="cifar10", metadata={"help": "data set kind", "choices": tuple(DATASETS)})
     data_root: tuple[str, ...] = field(default=(), metadata={
         "help": "data set path (archive, folder or npy folder); repeat it to train on several sources at once"})
     classes: tuple[str, ...] = field(default=(), metadata={"help": "class names or indices to keep (default: all)"})
