@@ -18,7 +18,7 @@ from tinta.errors import TintaError
 from tinta.files import read_json, sha256_file, write_json, write_text
 from tinta.heads import Head, head_from_dict
 from tinta.models import create_model
-from tinta.runs import load_run, load_weights, save_weights
+from tinta.runs import RunInfo, load_run, load_weights, save_weights
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 EXAMPLES_DIR = Path(__file__).parent / "assets" / "examples"  # grey example photos (public domain / CC0)
@@ -92,8 +92,7 @@ def as_run(name: str, folder: Path, weights_dir: Path = WEIGHTS_DIR) -> Path:
     entry, path = verified_entry(name, weights_dir)
     folder = Path(folder)
     config = read_json(Path(weights_dir) / f"{name}.train-config.json")
-    config["head"] = entry.head.to_dict()
-    write_json(folder / "config.json", config)
+    RunInfo.from_dict({**config, "head": entry.head.to_dict()}, folder).write(folder)
     shutil.copyfile(path, folder / "best.safetensors")
     return folder
 

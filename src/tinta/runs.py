@@ -1,7 +1,9 @@
 """Run folders written by ``tinta train``, read through one typed schema, and model weights.
 
-A run folder holds ``config.json`` (:class:`RunInfo`: the training configuration, the head,
-the model's construction arguments), ``best.safetensors`` (the best weights so far),
+A run folder holds ``config.json`` (:class:`RunInfo`, written and read only through it: the
+training configuration, the head, the model's construction arguments), ``head.json`` (the same
+head alone, written by :mod:`tinta.train.fit_heads` before the model exists, for the other ranks of
+a distributed run and for ``--resume``), ``best.safetensors`` (the best weights so far),
 ``checkpoint/`` (the last epoch's weights, optimizer and state, committed as one unit: see
 :mod:`tinta.train.checkpoint`) and ``metrics.csv``. Folders written by older versions (head
 as ``task`` plus ``palette.json`` / ``bins.json``, checkpoint files at the top) still load.
@@ -17,7 +19,7 @@ import torch.nn as nn
 from safetensors.torch import load_file, save_file
 
 from tinta.errors import TintaError
-from tinta.files import atomic_write, not_a_file, read_json
+from tinta.files import atomic_write, not_a_file, read_json, write_json
 from tinta.heads import Head, head_from_dict
 from tinta.models import create_model
 from tinta.prior import PRIOR_FILE, ColourIndex, PriorOptions, build_index
@@ -69,6 +71,10 @@ def _legacy_head(run_dir: Path, config: dict) -> dict:
     return d
 
 
+CONFIG_FILE = "config.json"
+CONFIG_KEYS = frozenset({"train", "head", "task", "parameters", "pretrained_encoder", "data", "out_channels"})
+
+
 @dataclass
 class RunInfo:
     """``config.json`` of a run folder, typed."""
@@ -84,27 +90,43 @@ class RunInfo:
     extra: dict = field(default_factory=dict)  # the rest of config.json (schedule, device, processes ...)
 
     @classmethod
+    def create(cls, train: dict, head: Head, parameters: int = 0, pretrained_encoder: bool = False,
+               data: dict | None = None, extra: dict | None = None) -> "RunInfo":
+        """A run's info from what training knows; the architecture, width and native size come from
+        ``train`` (and the training images' ``data["size"]``), as :meth:`read` finds them."""
+        data = data or {}
+        size = train.get("crop") or train.get("size") or (min(data["size"]) if data.get("size") else None)
+        return cls(train["model"], head, train, train.get("width"), size, parameters, pretrained_encoder, data,
+                   dict(extra or {}))
+
+    @classmethod
+    def from_dict(cls, c: dict, run_dir: str | Path) -> "RunInfo":
+        """``config.json``'s contents ``c``; a folder written before heads were stored there also has its
+        head's fitted part in ``run_dir``."""
+        head = head_from_dict(c["head"] if isinstance(c.get("head"), dict) else _legacy_head(Path(run_dir), c))
+        return cls.create(c["train"], head, c.get("parameters", 0), c.get("pretrained_encoder", False),
+                          c.get("data", {}), {k: v for k, v in c.items() if k not in CONFIG_KEYS})
+
+    @classmethod
     def read(cls, run_dir: str | Path) -> "RunInfo":
         run_dir = Path(run_dir)
-        if not (run_dir / "config.json").is_file():
-            raise TintaError(f"{run_dir}: not a tinta run folder (no config.json)")
-        c = read_json(run_dir / "config.json")
+        if not (run_dir / CONFIG_FILE).is_file():
+            raise TintaError(f"{run_dir}: not a tinta run folder (no {CONFIG_FILE})")
         try:
-            tc = c["train"]
-            head = head_from_dict(c["head"] if isinstance(c.get("head"), dict) else _legacy_head(run_dir, c))
-            data_size = c.get("data", {}).get("size")
-            size = tc.get("crop") or tc.get("size") or (min(data_size) if data_size else None)
-            known = {"train", "head", "task", "parameters", "pretrained_encoder", "data", "out_channels"}
-            return cls(tc["model"], head, tc, tc.get("width"), size, c.get("parameters", 0),
-                       c.get("pretrained_encoder", False), c.get("data", {}),
-                       {k: v for k, v in c.items() if k not in known})
+            return cls.from_dict(read_json(run_dir / CONFIG_FILE), run_dir)
         except (KeyError, TypeError) as e:
-            raise TintaError(f"{run_dir}/config.json: not a tinta run configuration (missing {e})") from None
+            raise TintaError(f"{run_dir}/{CONFIG_FILE}: not a tinta run configuration (missing {e})") from None
 
     def to_dict(self) -> dict:
+        """``config.json``: the other keys (schedule, device, processes ...) and the ones :meth:`read` knows
+        (``task`` and ``out_channels`` for older readers)."""
         return {**self.extra, "train": self.train, "head": self.head.to_dict(), "task": self.head.name,
                 "out_channels": self.head.out_channels, "parameters": self.parameters,
                 "pretrained_encoder": self.pretrained_encoder, "data": self.data}
+
+    def write(self, run_dir: str | Path) -> Path:
+        """:meth:`to_dict` as ``run_dir/config.json`` (written atomically); returns its path."""
+        return write_json(Path(run_dir) / CONFIG_FILE, self.to_dict())
 
     @property
     def roots(self) -> list[str]:

@@ -21,12 +21,12 @@ from tinta.data import load_dataset
 from tinta.data.base import ImageSet, concat_sets, holdout_split
 from tinta.errors import TintaError
 from tinta.evaluate.metrics import colourfulness
-from tinta.files import atomic_write, sweep_stale_temps, write_json
+from tinta.files import atomic_write, sweep_stale_temps
 from tinta.heads import Head
 from tinta.inference import set_native_output, upsample_ab
 from tinta.models import ColorizationModel, count_parameters, create_model
 from tinta.prior import PRIOR_FILE, ColourIndex
-from tinta.runs import checkpoint_dir, resolve_device, save_weights, weights_file
+from tinta.runs import RunInfo, checkpoint_dir, resolve_device, save_weights, weights_file
 from tinta.train import checkpoint as ckpt
 from tinta.train import distributed
 from tinta.train.batches import Batches, model_inputs
@@ -238,22 +238,21 @@ def prepare(cfg: TrainConfig, d: Dist) -> Setup:
     return Setup(cfg, d, run_dir, device, head, model, opt, train_set, val_set, memory_format)
 
 
-def run_config(s: Setup) -> dict:
-    """What ``config.json`` records (read back by :class:`tinta.runs.RunInfo`)."""
+def run_info(s: Setup) -> RunInfo:
+    """What the run's ``config.json`` records (:meth:`tinta.runs.RunInfo.write`)."""
     pretrained = bool(s.model.pretrained)
     bn = "eval mode (ImageNet statistics kept)" if s.model.freeze_bn else "trained"
-    return {
-        "train": s.cfg.to_dict(), "head": s.head.to_dict(), "task": s.head.name, "out_channels": s.head.out_channels,
-        "pretrained_encoder": pretrained, "parameters": count_parameters(s.model),
+    data = {"train": len(s.train_set), "val": len(s.val_set), "skipped": s.train_set.skipped,
+            "size": list(s.train_set.size)}
+    extra = {
         "transfer_schedule": {
             "encoder_frozen_epochs": s.cfg.freeze_epochs if pretrained else 0,
             "encoder_lr_mult": s.cfg.encoder_lr_mult,
             "encoder_batchnorm": bn,
         },
-        "data": {"train": len(s.train_set), "val": len(s.val_set), "skipped": s.train_set.skipped,
-                 "size": list(s.train_set.size)},
         "processes": s.d.world_size, "device": str(s.device),
     }
+    return RunInfo.create(s.cfg.to_dict(), s.head, count_parameters(s.model), pretrained, data, extra)
 
 
 def run_epoch(s: Setup, net: nn.Module, epoch: int, steps_per_epoch: int, scaler) -> dict[str, float]:
@@ -294,32 +293,32 @@ def save_epoch(s: Setup, state: dict, val: dict, log: ckpt.MetricsLog) -> None:
     ckpt.commit(s.run_dir, s.model, s.opt, state)
 
 
-def _nogan(s: Setup, config: dict, val_batches: Batches) -> dict:
+def _nogan(s: Setup, info: RunInfo, val_batches: Batches) -> dict:
     if s.d.enabled:
         raise TintaError("--adversarial runs in one process (no torchrun)")
     if not (s.cfg.init_from or s.cfg.resume):
         raise TintaError("--adversarial needs --init-from: NoGAN starts from a trained colouriser")
     from tinta.train.nogan import train_nogan
 
-    write_json(s.run_dir / "config.json", config)
-    return train_nogan(s, config, lambda m: validate(m, s.head, val_batches, s.cfg.batch_size, s.d))
+    info.write(s.run_dir)
+    return train_nogan(s, info, lambda m: validate(m, s.head, val_batches, s.cfg.batch_size, s.d))
 
 
 def _train(cfg: TrainConfig, d: Dist) -> dict:
     s = prepare(cfg, d)
     say = print if d.is_main else (lambda *a, **k: None)
-    config = run_config(s)
+    info = run_info(s)
     if cfg.adversarial > 0:
-        return _nogan(s, config, Batches(s.val_set, s.device))
+        return _nogan(s, info, Batches(s.val_set, s.device))
     state = {"epoch": 0, "best_val_loss": float("inf"), "train_seconds": 0.0}
     if cfg.resume:
         state = ckpt.restore(s.run_dir, s.model, s.opt)
         say(f"resuming {s.run_dir} after epoch {state['epoch']}")
     log = None
     if d.is_main:
-        write_json(s.run_dir / "config.json", config)
+        info.write(s.run_dir)
         log = ckpt.MetricsLog(s.run_dir / "metrics.csv", keep_until_epoch=state["epoch"])
-    say(f"{cfg.model}: {config['parameters']:,} parameters, head {s.head.name}, {len(s.train_set)} train / "
+    say(f"{cfg.model}: {info.parameters:,} parameters, head {s.head.name}, {len(s.train_set)} train / "
         f"{len(s.val_set)} val images of {s.train_set.size}, device {s.device}, {d.world_size} process(es)")
     steps_per_epoch = sum(1 for _ in distributed.epoch_batches(len(s.train_set), cfg.batch_size, d, cfg.seed, 0))
     scaler = torch.amp.GradScaler(s.device.type, enabled=cfg.amp == "fp16")

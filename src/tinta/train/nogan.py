@@ -26,7 +26,7 @@ from tqdm import tqdm
 from tinta import color
 from tinta.errors import TintaError
 from tinta.files import write_json
-from tinta.runs import save_weights
+from tinta.runs import RunInfo, save_weights
 from tinta.train import checkpoint as ckpt
 from tinta.train import distributed
 from tinta.train.batches import Batches, model_inputs
@@ -107,11 +107,11 @@ def pretrain_critic(s, critic: nn.Module, batches: list[torch.Tensor], gen) -> f
     return sum(losses[-20:]) / max(len(losses[-20:]), 1)
 
 
-def write_snapshot(s, images: int, config: dict) -> str:
+def write_snapshot(s, images: int, info: RunInfo) -> str:
     """The colouriser's weights now as a run folder ``snap-NNNNNN`` (loads like any run)."""
     snap = s.run_dir / f"snap-{images:06d}"
     snap.mkdir(exist_ok=True)
-    write_json(snap / "config.json", config)
+    info.write(snap)
     save_weights(s.model, snap / "best.safetensors")
     return snap.name
 
@@ -137,7 +137,7 @@ def batches_of(n: int, cfg: TrainConfig, d: Dist, epoch: int, count: int) -> lis
     return kept
 
 
-def train_nogan(s, config: dict, validate) -> dict:
+def train_nogan(s, info: RunInfo, validate) -> dict:
     """Both phases on the prepared setup ``s`` (:func:`tinta.train.loop.prepare`); ``validate(model)`` scores
     the hold-out. Returns the final state."""
     cfg, critic = s.cfg, PatchCritic().to(s.device)
@@ -149,14 +149,14 @@ def train_nogan(s, config: dict, validate) -> dict:
         state = ckpt.restore(s.run_dir, both, s.opt)
     gen = torch.Generator().manual_seed(cfg.seed)
     if state["critic_loss"] is None:
-        state["rows"] = [{"images": 0, "snapshot": write_snapshot(s, 0, config), **validate(s.model)}]
+        state["rows"] = [{"images": 0, "snapshot": write_snapshot(s, 0, info), **validate(s.model)}]
         state["critic_loss"] = pretrain_critic(s, critic, batches_of(len(s.train_set), cfg, s.d, 1000,
                                                                      cfg.critic_images), gen)
         ckpt.commit(s.run_dir, both, s.opt, state)
-    return adversarial_phase(s, critic, both, state, config, validate)
+    return adversarial_phase(s, critic, both, state, info, validate)
 
 
-def adversarial_phase(s, critic, both, state: dict, config: dict, validate) -> dict:
+def adversarial_phase(s, critic, both, state: dict, info: RunInfo, validate) -> dict:
     cfg, tr = s.cfg, Batches(s.train_set, s.device)
     gen = torch.Generator().manual_seed(cfg.seed + 1 + state["images"])
     todo = batches_of(len(s.train_set), cfg, s.d, 1, cfg.max_train or len(s.train_set))
@@ -171,7 +171,7 @@ def adversarial_phase(s, critic, both, state: dict, config: dict, validate) -> d
         critic_step(critic, s.opt, lab, ab)
         if done >= next_snap or idx is todo[-1]:
             state["images"], next_snap = done, done + cfg.snapshot_every
-            row = {"images": done, "snapshot": write_snapshot(s, done, config), "adversarial": round(adv, 4),
+            row = {"images": done, "snapshot": write_snapshot(s, done, info), "adversarial": round(adv, 4),
                    **validate(s.model)}
             state["rows"].append(row)
             print(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
