@@ -23,6 +23,7 @@ from tinta.data.base import ImageSet, batch_to_lab
 from tinta.errors import TintaError
 from tinta.files import atomic_write
 from tinta.hints import GLOBAL_DIM, HINT_CHANNELS, ab_histogram
+from tinta.models.base import ColorizationModel
 
 PRIOR_FILE = "prior.safetensors"
 DEFAULT_K = 16
@@ -88,10 +89,11 @@ class ColourIndex:
 
 
 @torch.no_grad()
-def build_index(model, data: ImageSet, count: int = 4096, k: int = DEFAULT_K, batch_size: int = 64) -> ColourIndex:
+def build_index(model: ColorizationModel, data: ImageSet, count: int = 4096, k: int = DEFAULT_K,
+                batch_size: int = 64) -> ColourIndex:
     """The index of ``count`` photos of ``data`` evenly spaced (all if fewer), keyed by ``model.encode``
     (the hint-taking model's encoder features without hints)."""
-    if not getattr(model, "takes_hints", False):
+    if not model.takes_hints:
         raise TintaError("a colour index is built for a hint-taking model (guided-unet)")
     model.eval()
     idx = torch.linspace(0, len(data) - 1, min(count, len(data))).round().long().unique()

@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 from tinta.errors import TintaError
 from tinta.files import atomic_write, not_a_file, read_json, write_json
 from tinta.heads import Head, head_from_dict
-from tinta.models import create_model
+from tinta.models import ColorizationModel, create_model
 from tinta.prior import PRIOR_FILE, ColourIndex, PriorOptions, build_index
 
 
@@ -143,7 +143,7 @@ class RunInfo:
                              f"pass --data-root to say which one to evaluate on")
         return self.roots[0]
 
-    def build_model(self, imagenet: bool = False) -> nn.Module:
+    def build_model(self, imagenet: bool = False) -> ColorizationModel:
         kw = {"width": self.width} if self.width else {}
         return create_model(self.architecture, self.head.out_channels, imagenet=imagenet, **kw)
 
@@ -176,12 +176,13 @@ def weights_file(run_dir: Path, which: str) -> Path:
     return run_dir / f"{which}.safetensors"
 
 
-def load_run(run_dir: str | Path, which: str = "best", device: str = "cpu") -> tuple[nn.Module, Head, RunInfo]:
+def load_run(run_dir: str | Path, which: str = "best",
+             device: str = "cpu") -> tuple[ColorizationModel, Head, RunInfo]:
     """(model in eval mode, head, run info) of a finished or interrupted run."""
     info = RunInfo.read(run_dir)
     model = info.build_model()
     load_weights(model, weights_file(Path(run_dir), which))
-    if (Path(run_dir) / PRIOR_FILE).is_file() and getattr(model, "takes_hints", False):
+    if (Path(run_dir) / PRIOR_FILE).is_file() and model.takes_hints:
         model.prior = ColourIndex.load(Path(run_dir) / PRIOR_FILE)  # the run's retrieved colour prior
     return model.to(resolve_device(device)).eval(), info.head, info
 
@@ -193,7 +194,7 @@ def index_run(run_dir: str | Path, opts: PriorOptions) -> Path:
     from tinta.data.base import concat_sets
 
     model, _, info = load_run(run_dir)
-    if not getattr(model, "takes_hints", False):
+    if not model.takes_hints:
         raise TintaError(f"{run_dir}: a colour index is built for a hint-taking model (guided-unet), "
                          f"not {info.architecture}")
     model.prior = None  # keys are the encoder's own features, whatever index the run had
