@@ -1,5 +1,6 @@
 """What every tinta model is: :class:`ColorizationModel`, the one declaration of the attributes that
-inference, export and training read besides ``forward``."""
+inference, export and training read besides ``forward`` (a hint-taking model also has the ``encode`` and
+``prior`` of :class:`~tinta.models.guided.GuidedUNet`, for the retrieved colour prior of :mod:`tinta.prior`)."""
 
 from __future__ import annotations
 
