@@ -7,7 +7,7 @@
 # Resumable: a recipe whose run folder holds a checkpoint continues with --resume.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=("${@:-control joint-0.1 joint-0.3 joint-1.0 perceptual perceptual-lo context res-128 lite1 nogan compare}")
+steps=("${@:-control joint-0.1 joint-0.3 joint-1.0 chroma perceptual perceptual-lo context nogan prior res-128 lite1 compare}")
 steps=(${steps[@]})
 source scripts/steps.sh
 MORE="${TINTA_CACHE:-$HOME/.cache/tinta}/photos-more/photos-more.tar.gz"
@@ -21,16 +21,24 @@ has control && tr runs/t-control --model unet --size 112 --head joint $SAME
 for w in 0.1 0.3 1.0; do
   has joint-$w && tr runs/t-joint-$w --model unet --size 112 --head joint --bins-weight $w $SAME
 done
+# chroma: the joint head's hue at a regressed chroma (tinta.heads.chroma), grown from the joint start
+has chroma && tr runs/t-chroma --model unet --size 112 --head chroma $SAME
 has perceptual && tr runs/t-perceptual --model unet --size 112 --head perceptual --loss l1 $SAME
 has perceptual-lo && tr runs/t-perceptual-lo --model unet --size 112 --head perceptual --loss l1 \
   --colourfulness-weight 0.05 $SAME  # round 1's weight 0.5 overshot (CF 63 against the truth's 40)
 has context && tr runs/t-context --model unet-context --size 112 --head joint $SAME
-has res-128 && tr runs/t-res-128 --model unet --size 128 --head joint $SAME --max-train 12250
-has lite1 && tr runs/t-lite1 --model unet-lite1 --size 112 --head joint $SAME
 # NoGAN: a critic learns the start's colours vs the photos' (4,000 images), then 16,000 adversarial images with a
 # snapshot every 2,000; best.safetensors is the snapshot picked on the training hold-out (tinta.train.nogan.pick)
 has nogan && tr runs/t-nogan --model unet --size 112 --head joint $SAME --lr 1e-4 --adversarial 0.02 \
   --critic-images 4000 --snapshot-every 2000
+# retrieved prior: the shipped guided model with a colour index of 4,096 training photos (tinta prior), trained
+# with the index filling the global hint of pictures given none
+G=runs/shipped-guided
+[ -f $G/best.safetensors ] || $PY -c "from tinta.pretrained import as_run; as_run('guided', '$G')"
+has prior && { [ -f $G/prior.safetensors ] || $T prior $G --data-root $IMNT $MIX $MORE --size 112; } && \
+  tr runs/t-prior --model guided-unet --size 112 --head joint $SAME --init-from $G --prior $G/prior.safetensors
+has res-128 && tr runs/t-res-128 --model unet --size 128 --head joint $SAME --max-train 12250
+has lite1 && tr runs/t-lite1 --model unet-lite1 --size 112 --head joint $SAME
 if has compare; then
   RUNS=$(for r in runs/t-*; do [ -f "$r/best.safetensors" ] && printf '%s ' "$r"; done)  # finished runs
   for set in "imagenette $IMNT --max-images 1000" "photos-mix $MIX --size 112" "photos-more $MORE --size 112"; do

@@ -4,7 +4,7 @@
     head = head_from_dict({"name": "regression", "loss": "huber"})
     ab = head.predict(model(x), head.main, saturation=1.2)
 
-``HEADS`` maps a name (``regression``, ``perceptual``, ``palette``, ``bins``, ``joint``) to its class
+``HEADS`` maps a name (``regression``, ``perceptual``, ``palette``, ``bins``, ``joint``, ``chroma``) to its class
 (:func:`head_class`: unknown names raise); add a head by subclassing :class:`Head` in a module here
 (``for_training`` included), decorating it with :func:`register_head` and importing it below.
 """
@@ -20,11 +20,12 @@ from tinta.heads.base import (
     register_head,
 )
 from tinta.heads.bins import DEFAULT_TEMPERATURE, ABBins, BinsHead
+from tinta.heads.chroma import ChromaHead
 from tinta.heads.joint import JointHead
 from tinta.heads.palette import PaletteHead
 from tinta.heads.perceptual import PerceptualHead
 from tinta.heads.regression import RegressionHead
 
-__all__ = ["HEADS", "MAX_SATURATION", "DEFAULT_TEMPERATURE", "ABBins", "BinsHead", "Decoding", "Head", "JointHead",
+__all__ = ["HEADS", "MAX_SATURATION", "DEFAULT_TEMPERATURE", "ABBins", "BinsHead", "ChromaHead", "Decoding", "Head", "JointHead",
            "PaletteHead", "PerceptualHead", "RegressionHead", "check_saturation", "head_class", "head_from_dict",
            "register_head"]

@@ -49,6 +49,9 @@ class Head:
     """Base of the heads. Subclasses set ``name`` and ``out_channels`` and implement the methods."""
 
     name: ClassVar[str] = ""
+    # heads whose description (and a run's weights) can start this one with --init-from (e.g. its outputs
+    # begin with theirs)
+    grows_from: ClassVar[tuple[str, ...]] = ()
     out_channels: int
     # Decode (and train) at the model's own output resolution (H/2 for the LAB models) instead of
     # the render size: for heads with many channels, upsampling logits costs far more than a,b.

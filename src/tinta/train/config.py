@@ -35,6 +35,8 @@ class TrainConfig:
     rebalance: bool = field(default=True, metadata={"help": "bins head: weight pixels by class rebalancing"})
     bins_weight: float = field(default=DEFAULT_BINS_WEIGHT, metadata={
         "help": "joint head: weight of the bins loss beside the regression loss"})
+    chroma_weight: float = field(default=1.0, metadata={
+        "help": "chroma head: weight of the L1 loss of its chroma channel (|ab| / 110)"})
     perceptual_weight: float = field(default=0.05, metadata={
         "help": "perceptual head: weight of the frozen-Lite0 feature loss beside L1"})
     colourfulness_weight: float = field(default=0.5, metadata={

@@ -41,11 +41,15 @@ def _init_head(cfg: TrainConfig) -> Head | None:
         d = read_json(config).get("head") or {}
     else:
         return None
-    if d.get("name") != cfg.resolved_head:
+    wanted = head_class(cfg.resolved_head)
+    if d.get("name") != cfg.resolved_head and d.get("name") not in wanted.grows_from:
         return None
     options = {"temperature": cfg.temperature, "rebalance": cfg.rebalance, "bins_weight": cfg.bins_weight,
-               "perceptual_weight": cfg.perceptual_weight, "colourfulness_weight": cfg.colourfulness_weight}
-    return head_from_dict({**d, **{k: v for k, v in options.items() if k in d}})  # this run's options
+               "perceptual_weight": cfg.perceptual_weight, "colourfulness_weight": cfg.colourfulness_weight,
+               "chroma_weight": cfg.chroma_weight}
+    grown = d.get("name") != cfg.resolved_head  # e.g. a chroma head from a joint run: every option is this run's
+    mine = {k: v for k, v in options.items() if grown or k in d}
+    return head_from_dict({**d, "name": cfg.resolved_head, **mine})  # this run's options
 
 
 def build_head(cfg: TrainConfig, run_dir: Path, train_set: ImageSet, write: bool = True) -> Head:

@@ -1,0 +1,68 @@
+"""The chroma head: the joint head's hue at a regressed chroma; grown from a joint run."""
+
+import torch
+
+from tinta.heads import ChromaHead, JointHead, head_from_dict
+from tinta.heads.bins import fit_grid_bins
+
+
+def _bins():
+    g = torch.Generator().manual_seed(0)
+    return fit_grid_bins(torch.randn(4000, 2, generator=g) * 20)
+
+
+def test_decoding_keeps_the_joint_hue_at_the_predicted_chroma():
+    head = ChromaHead(_bins())
+    out = torch.randn(2, head.out_channels, 4, 4, generator=torch.Generator().manual_seed(1))
+    out[:, :2] = torch.tensor([0.3, -0.2])[None, :, None, None]  # a joint colour well away from grey
+    out[:, -1] = 0.25  # chroma 27.5
+    joint = JointHead(head.cls.bins).predict(out[:, :-1])
+    ab = head.predict(out)
+    assert torch.allclose(ab.norm(dim=1), torch.full((2, 4, 4), 27.5), atol=1e-3)
+    cos = (ab * joint).sum(1) / (ab.norm(dim=1) * joint.norm(dim=1))
+    assert torch.allclose(cos, torch.ones_like(cos), atol=1e-5)  # the same hue
+    head.mix = 0.0
+    assert torch.allclose(head.predict(out), joint, atol=1e-5)  # mix 0: the joint head's colours
+    assert torch.allclose(ChromaHead(head.cls.bins).predict(out, saturation=0.0), torch.zeros_like(ab))
+
+
+def test_the_chroma_loss_falls_towards_the_true_length_and_has_gradients():
+    head = ChromaHead(_bins())
+    target = torch.randn(2, 2, 8, 8, generator=torch.Generator().manual_seed(2)) * 30
+    out = torch.zeros(2, head.out_channels, 8, 8, requires_grad=True)
+    right = out.detach().clone()
+    right[:, -1:] = target.norm(dim=1, keepdim=True) / 110
+    assert head.loss(right, target) < head.loss(out.detach(), target)
+    head.loss(out, target).backward()
+    assert out.grad[:, -1].abs().sum() > 0
+
+
+def test_round_trip_and_growing_from_a_joint_description():
+    head = ChromaHead(_bins(), chroma_weight=0.5, mix=0.7)
+    back = head_from_dict(head.to_dict())
+    assert isinstance(back, ChromaHead) and back.mix == 0.7 and back.chroma_weight == 0.5
+    assert back.out_channels == JointHead(head.cls.bins).out_channels + 1
+    joint = JointHead(head.cls.bins).to_dict()
+    grown = head_from_dict({**joint, "name": "chroma"})
+    assert isinstance(grown, ChromaHead) and torch.equal(grown.cls.bins.centres, head.cls.bins.centres)
+    assert "joint" in ChromaHead.grows_from
+
+
+def test_a_chroma_run_grows_from_a_joint_run(tmp_path, capsys):
+    from helpers import tiny_image_folder
+
+    from tinta.cli import main
+    from tinta.inference import load_model
+
+    data = tiny_image_folder(tmp_path / "data")
+    args = ["--model", "vanilla-cnn", "--width", "8", "--dataset", "cifar10", "--data-root", str(data), "--classes",
+            "horse", "--epochs", "1", "--batch-size", "8", "--val-fraction", "0.2"]
+    joint, chroma = tmp_path / "joint", tmp_path / "chroma"
+    assert main(["train", *args, "--head", "joint", "--out", str(joint)]) == 0
+    assert main(["train", *args, "--head", "chroma", "--init-from", str(joint), "--lr", "1e-9",
+                 "--chroma-weight", "0.5", "--out", str(chroma)]) == 0
+    j, c = load_model(str(joint)), load_model(str(chroma))
+    assert isinstance(c.head, ChromaHead) and c.head.chroma_weight == 0.5
+    assert torch.equal(c.head.cls.bins.centres, j.head.cls.bins.centres)  # the joint run's bins, not refitted
+    q = j.model.head.weight.shape[0]
+    assert torch.allclose(c.model.head.weight[:q], j.model.head.weight, atol=1e-6)
