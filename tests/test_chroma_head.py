@@ -49,10 +49,10 @@ def test_round_trip_and_growing_from_a_joint_description():
 
 
 def test_a_chroma_run_grows_from_a_joint_run(tmp_path, capsys):
-    from helpers import tiny_image_folder
-
     from tinta.cli import main
     from tinta.inference import load_model
+
+    from helpers import tiny_image_folder
 
     data = tiny_image_folder(tmp_path / "data")
     args = ["--model", "vanilla-cnn", "--width", "8", "--dataset", "cifar10", "--data-root", str(data), "--classes",
