@@ -26,6 +26,7 @@ from tinta.heads.palette import PaletteHead
 from tinta.heads.perceptual import PerceptualHead
 from tinta.heads.regression import RegressionHead
 
-__all__ = ["HEADS", "MAX_SATURATION", "DEFAULT_TEMPERATURE", "ABBins", "BinsHead", "ChromaHead", "Decoding", "Head", "JointHead",
-           "PaletteHead", "PerceptualHead", "RegressionHead", "check_saturation", "head_class", "head_from_dict",
+__all__ = ["HEADS", "MAX_SATURATION", "DEFAULT_TEMPERATURE", "ABBins", "BinsHead", "ChromaHead", "Decoding", "Head",
+           "JointHead", "PaletteHead", "PerceptualHead", "RegressionHead", "check_saturation", "head_class",
+           "head_from_dict",
            "register_head"]
