@@ -1,0 +1,102 @@
+"""Choose a run's decoding on its training hold-out (never on a validation set that is reported).
+
+For each value of one head option (e.g. the chroma head's ``mix``, the joint head's ``blend``), the run's
+hold-out (the same 3% of each training source that `tinta train` held out, at most --max-val images) is
+colourized and scored: PSNR, colourfulness (CF), mean per-image CF gap, and the judge's agreement with its
+class on the original. ``--set KEY=VALUE`` then writes that value into the run's head (config.json, and
+head.json when the run has one).
+
+    python scripts/holdout_decodings.py runs/t-chroma --vary mix=0,0.25,0.5,0.75,1 [--max-val 512]
+    python scripts/holdout_decodings.py runs/t-chroma --set mix=0.75
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from pathlib import Path
+
+import torch
+
+from tinta import color
+from tinta.evaluate.judge import Judge, agreement
+from tinta.evaluate.metrics import colourfulness, psnr
+from tinta.files import write_json
+from tinta.heads import head_from_dict
+from tinta.inference import set_native_output, upsample_ab
+from tinta.runs import RunInfo, load_run
+from tinta.train.batches import Batches, model_inputs
+from tinta.train.config import TrainConfig
+from tinta.train.loop import load_train_val
+
+
+def holdout_outputs(run: str, max_val: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(model outputs, L, original uint8 sRGB) of the run's training hold-out."""
+    model, head, info = load_run(run)
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    cfg = TrainConfig(**{**{k: v for k, v in info.train.items() if k in fields}, "max_val": max_val,
+                         "data_root": tuple(info.roots), "classes": tuple(info.train.get("classes") or ())})
+    _, val = load_train_val(cfg)
+    set_native_output(model, head)
+    batches, outs, Ls, gts = Batches(val, torch.device("cpu")), [], [], []
+    with torch.no_grad():
+        for idx in torch.arange(len(val)).split(64):
+            rgb8, lab = batches.fetch(idx)
+            outs.append(model(*model_inputs(model, lab)))
+            Ls.append(lab[:, :1])
+            gts.append(rgb8)
+    return torch.cat(outs), torch.cat(Ls), torch.cat(gts)
+
+
+def score(head, out, L, gt, judge: Judge, ref: torch.Tensor) -> dict[str, float]:
+    rgb = color.rgb_to_uint8(upsample_ab(head.predict(out, head.main), L))
+    cf, cf_gt = colourfulness(rgb.float()), colourfulness(gt.float())
+    return {"psnr": float(psnr(rgb.float(), gt.float()).mean()), "cf": float(cf.mean()),
+            "cf_gap": float((cf - cf_gt).abs().mean()), "agree": 100 * agreement(judge.predict(rgb), ref)}
+
+
+def vary(run: str, key: str, values: list[float], max_val: int) -> None:
+    _, head, _ = load_run(run)
+    out, L, gt = holdout_outputs(run, max_val)
+    judge = Judge(cache=Path(os.environ.get("TINTA_CACHE", Path.home() / ".cache/tinta")) / "judge")
+    ref = judge.predict(gt)
+    grey = color.rgb_to_uint8(color.lab_to_rgb(color.join_lab(L, torch.zeros(len(L), 2, *L.shape[-2:]))))
+    g = {"psnr": float(psnr(grey.float(), gt.float()).mean()), "agree": 100 * agreement(judge.predict(grey), ref)}
+    print(f"{run}: training hold-out, {len(gt)} images; grey PSNR {g['psnr']:.2f} dB, agreement {g['agree']:.1f}%")
+    print(f"| {key} | PSNR dB | CF | CF gap | agree % |\n|---|---|---|---|---|")
+    for v in values:
+        s = score(head_from_dict({**head.to_dict(), key: v}), out, L, gt, judge, ref)
+        print(f"| {v:g} | {s['psnr']:.2f} | {s['cf']:.1f} | {s['cf_gap']:.1f} | {s['agree']:.1f} |", flush=True)
+
+
+def set_option(run: str, key: str, value: float) -> None:
+    info = RunInfo.read(run)
+    head = head_from_dict({**info.head.to_dict(), key: value})
+    if head.to_dict().get(key) != value:
+        raise SystemExit(f"the {head.name} head has no option {key!r}")
+    dataclasses.replace(info, head=head).write(run)
+    if (Path(run) / "head.json").is_file():
+        write_json(Path(run) / "head.json", head.to_dict())
+    print(f"{run}: {key} = {value:g}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("run")
+    p.add_argument("--vary", help="KEY=V1,V2,... : a head option and the values to score")
+    p.add_argument("--set", help="KEY=VALUE : write this value into the run's head")
+    p.add_argument("--max-val", type=int, default=512)
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    if a.vary:
+        key, values = a.vary.split("=")
+        vary(a.run, key, [float(v) for v in values.split(",")], a.max_val)
+    if a.set:
+        key, value = a.set.split("=")
+        set_option(a.run, key, float(value))
+
+
+if __name__ == "__main__":
+    main()
