@@ -112,8 +112,8 @@ def cost(picture_pixels: int, render_pixels: int) -> int:
     return PICTURE_BYTES_PER_PIXEL * picture_pixels + RENDER_BYTES_PER_PIXEL * render_pixels
 
 
-def capped_render_size(height: int, width: int, render_size: int | None, cap: int) -> tuple[int | None, bool]:
-    """``render_size`` (0 / None: the whole picture) lowered so the model sees at most ``cap`` pixels
+def capped_render_size(height: int, width: int, render_size: int, cap: int) -> tuple[int, bool]:
+    """The resolved ``render_size`` (0: the whole picture) lowered so the model sees at most ``cap`` pixels
     -> (render size, whether it was lowered)."""
     rh, rw = render_shape(height, width, render_size)
     if rh * rw <= cap:

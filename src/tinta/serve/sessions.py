@@ -29,7 +29,7 @@ from PIL import Image
 
 from tinta.errors import TintaError
 from tinta.imageio import Picture, read_picture, to_pil
-from tinta.inference import Colorizer, check_hints, model_output, paint, render_shape
+from tinta.inference import Colorizer, check_hints, model_output, paint, render_shape, resolve_render_size
 from tinta.serve.limits import Abandoned
 from tinta.serve.pictures import (
     _ALIASES,
@@ -217,7 +217,7 @@ def render_cost(kept: Kept, colorizer, preview: int | None) -> tuple[int, int]:
     """(estimated bytes, render pixels) of one render of ``kept``; see :func:`tinta.serve.pictures.cost`."""
     from tinta.serve.pictures import cost
 
-    rh, rw = render_shape(kept.height, kept.width, colorizer.render_size)
+    rh, rw = render_shape(kept.height, kept.width, resolve_render_size(None, colorizer.render_size))
     shown = kept.width * kept.height
     if preview and max(kept.width, kept.height) > preview:
         shown = round(shown * (preview / max(kept.width, kept.height)) ** 2)
