@@ -29,11 +29,10 @@ from pathlib import Path
 from tinta.errors import TintaError
 from tinta.files import os_error_line, read_json, sweep_stale_temps, write_json
 from tinta.hints import check_hints
-from tinta.imageio import FORMATS, output_format, read_picture, write_picture
+from tinta.imageio import FORMATS, PICTURE_SUFFIXES, output_format, read_picture, write_picture
 from tinta.video import CONTAINERS, VIDEO_SUFFIXES, container_of, is_video
 
-IMAGE_SUFFIXES = {"." + k for k in FORMATS}
-READABLE = IMAGE_SUFFIXES | VIDEO_SUFFIXES  # videos go through tinta.video
+READABLE = PICTURE_SUFFIXES | VIDEO_SUFFIXES  # videos go through tinta.video
 
 
 @dataclass

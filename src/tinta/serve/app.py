@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tinta.errors import TintaError
+from tinta.imageio import FORMATS
 from tinta.inference import render_shape, resolve_render_size
 from tinta.pretrained import EXAMPLES_DIR
 from tinta.serve import openapi
@@ -41,7 +42,7 @@ from tinta.serve.security import HostOriginCheck
 from tinta.serve.sessions import SessionStore, input_preview, read_kept, render, render_cost, suggest
 
 STATIC = Path(__file__).with_name("static")
-EXAMPLE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+EXAMPLE_SUFFIXES = tuple(sorted("." + k for k, f in FORMATS.items() if f.web))  # pictures a browser shows
 NO_STORE = {"Cache-Control": "no-store"}
 log = logging.getLogger("tinta.serve")
 

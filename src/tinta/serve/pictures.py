@@ -18,12 +18,10 @@ from PIL import Image, UnidentifiedImageError
 from tinta.errors import TintaError
 from tinta.heads import check_saturation
 from tinta.hints import MAX_HINTS, Hint, as_hints, parse_palette
+from tinta.imageio import WEB_FORMATS, format_of_pil, web_format
 from tinta.inference import check_render_size, render_shape
 from tinta.serve.limits import Abandoned
 
-FORMATS = {"jpeg": ("JPEG", "image/jpeg", ".jpg"), "webp": ("WEBP", "image/webp", ".webp"),
-           "png": ("PNG", "image/png", ".png")}
-_ALIASES = {"jpg": "jpeg", "JPEG": "jpeg", "WEBP": "webp", "PNG": "png", "MPO": "jpeg"}
 SAVE_OPTIONS = {"JPEG": {"quality": 92}, "WEBP": {"quality": 90, "method": 3}, "PNG": {"compress_level": 1}}
 
 
@@ -51,12 +49,14 @@ def _render_size(text: str | None) -> int | None:
 
 
 def _format(text: str | None) -> str | None:
-    if not text:
-        return None
-    key = _ALIASES.get(text, text.lower())
-    if key not in FORMATS:
-        raise TintaError(f"format must be one of jpeg, webp, png, got {text!r}")
-    return key
+    return web_format(text).name if text else None
+
+
+def answer_format(pil_name: str | None) -> str:
+    """The format of the answer to a picture Pillow read as ``pil_name``: its own where a browser shows
+    it, else PNG (the request's ``format`` overrides it)."""
+    fmt = format_of_pil(pil_name)
+    return fmt.name if fmt is not None and fmt.web else "png"
 
 
 def _hints(text: str | None) -> list:
@@ -172,7 +172,7 @@ def kept_exif(im: Image.Image) -> Image.Exif | None:
 
 def encode(out: Image.Image, fmt: str, exif: Image.Exif | None = None) -> bytes:
     """A PIL result -> file bytes in ``fmt`` (jpeg / webp / png), EXIF and ICC profile kept."""
-    pil_format = FORMATS[fmt][0]
+    pil_format = WEB_FORMATS[fmt].pil
     if pil_format == "JPEG" and out.mode not in ("RGB", "L"):
         out = out.convert("RGB")  # JPEG has no alpha
     kw = dict(SAVE_OPTIONS[pil_format])
@@ -187,7 +187,7 @@ def encode(out: Image.Image, fmt: str, exif: Image.Exif | None = None) -> bytes:
 
 def result_name(name: str, fmt: str) -> str:
     stem = PurePath(name.replace("\\", "/")).stem or "picture"
-    return f"{stem}-colour{FORMATS[fmt][2]}"
+    return f"{stem}-colour{WEB_FORMATS[fmt].suffix}"
 
 
 def header_text(value: str) -> str:
@@ -210,9 +210,7 @@ def colorize_upload(data: bytes, reference: bytes | None, opts: Options, coloriz
     im = open_picture(data, max_pixels)
     frames = int(getattr(im, "n_frames", 1) or 1)
     ref = open_picture(reference, max_pixels, "reference picture") if reference else None
-    fmt = opts.format or _ALIASES.get(im.format or "", "png")
-    if fmt not in FORMATS:
-        fmt = "png"
+    fmt = opts.format or answer_format(im.format)
     if cancelled.is_set():
         raise Abandoned("before the model ran")
     out = colorizer(im, saturation=opts.saturation, hints=opts.hints, reference=ref, palette=opts.palette or None)
@@ -220,7 +218,7 @@ def colorize_upload(data: bytes, reference: bytes | None, opts: Options, coloriz
     del im
     if cancelled.is_set():
         raise Abandoned("before encoding")
-    return encode(out, fmt, exif), FORMATS[fmt][1], result_name(opts.name, fmt), frames
+    return encode(out, fmt, exif), WEB_FORMATS[fmt].mime, result_name(opts.name, fmt), frames
 
 
 def zip_files(files: list[tuple[str, bytes]]) -> bytes:
