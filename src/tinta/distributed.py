@@ -151,6 +151,29 @@ def on_ray(colorizer, options: batch.Options, ray_options: RayOptions):
     return work
 
 
+class OnRay:
+    """The runner of :func:`tinta.batch.colorize_files` on a Ray cluster: every input under one progress bar,
+    each clip a task of its own (no frame progress bars)."""
+
+    remote = True  # shares the inputs out itself: no --shard
+
+    def __init__(self, options: RayOptions):
+        self.options = options
+
+    def session(self):
+        return session(self.options)
+
+    def run(self, colorizer, jobs: list[batch.Job], inputs: set[Path], options: batch.Options,
+            progress) -> batch.Result:
+        return batch.run_jobs(jobs, inputs, options, on_ray(colorizer, options, self.options), progress)
+
+
+def ray_runner(options: batch.ColorizeOptions) -> OnRay:
+    """The Ray runner of ``options`` (``ray``: the cluster's address, ``threads`` per worker, ``actors``, ``chunk``):
+    ``tinta.batch.colorize_files(inputs, out, options, runner=ray_runner(options))``."""
+    return OnRay(RayOptions(options.ray or "auto", options.threads or 1, options.actors, options.chunk))
+
+
 def colorize_dataset(inputs: list[str], out: str | Path, model="default", options: batch.Options | None = None,
                      ray: RayOptions | None = None, fmt: str | None = None, progress=None) -> dict:
     """Colourize files, folders (recursive) and globs into the folder ``out`` on a Ray cluster, with the
