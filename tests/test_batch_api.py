@@ -105,3 +105,8 @@ def test_demo_colorizes_the_examples_through_the_library(run, tmp_path, capsys):
     assert main(["demo", "-o", str(tmp_path / "demo"), "--model", str(run)]) == 0
     assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == sorted(p.name for p in EXAMPLES.glob("*.jpg"))
     assert "results:" in capsys.readouterr().out
+
+
+def test_the_public_api_offers_it():
+    assert tinta.colorize_files is colorize_files and tinta.ColorizeOptions is ColorizeOptions
+    assert {"colorize_files", "ColorizeOptions"} <= set(tinta.__all__)
