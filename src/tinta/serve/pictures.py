@@ -3,6 +3,7 @@ result in the asked format (default: the input's) with its EXIF (date taken ...)
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -25,19 +26,6 @@ from tinta.serve.limits import Abandoned
 SAVE_OPTIONS = {"JPEG": {"quality": 92}, "WEBP": {"quality": 90, "method": 3}, "PNG": {"compress_level": 1}}
 
 
-@dataclass
-class Options:
-    """What a request asks for (query string or form fields; the form wins)."""
-
-    model: str | None = None
-    saturation: float = 1.0
-    render_size: int | None = None  # None: the model's own
-    format: str | None = None  # jpeg / webp / png; None: the input's
-    name: str = "picture"  # the upload's file name, for the result's name
-    hints: list[Hint] = field(default_factory=list)  # in picture pixels
-    palette: list = field(default_factory=list)  # [(r, g, b)]
-
-
 def _render_size(text: str | None) -> int | None:
     if text in (None, "", "auto", "model"):
         return None
@@ -50,13 +38,6 @@ def _render_size(text: str | None) -> int | None:
 
 def _format(text: str | None) -> str | None:
     return web_format(text).name if text else None
-
-
-def answer_format(pil_name: str | None) -> str:
-    """The format of the answer to a picture Pillow read as ``pil_name``: its own where a browser shows
-    it, else PNG (the request's ``format`` overrides it)."""
-    fmt = format_of_pil(pil_name)
-    return fmt.name if fmt is not None and fmt.web else "png"
 
 
 def _hints(text: str | None) -> list:
@@ -91,12 +72,49 @@ def check_name(name: str) -> str:
     return name
 
 
+def _model(text: str) -> str | None:
+    return text or None
+
+
+def _field(parse, schema: str, text: str, **default):
+    """A request option: ``parse`` turns the field's text into its value, ``schema`` is its OpenAPI type."""
+    return field(**default, metadata={"help": text, "parse": parse, "schema": schema})
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a request asks for (query string or form fields; the form wins). Each field's metadata is the one
+    description of the option: its parser (:func:`parse_options`) and its OpenAPI entry (:mod:`.openapi`)."""
+
+    model: str | None = _field(_model, "string", "model name (GET /models); default: the server's --model",
+                               default=None)
+    saturation: float = _field(check_saturation, "number", "0 = grey, 1 = as predicted (default), up to 4 = more "
+                               "vivid", default=1.0)
+    render_size: int | None = _field(_render_size, "integer", "short side the model sees; 0 = the whole picture "
+                                     "(bounded); default: the model's own", default=None)
+    format: str | None = _field(_format, "string", f"{', '.join(WEB_FORMATS)} (a fast PNG); default: the input's "
+                                "format (PNG for others)", default=None)
+    name: str = _field(check_name, "string", "file name for the result (raw uploads); default: the upload's name",
+                       default="picture")
+    hints: list[Hint] = _field(_hints, "string", 'JSON list of point hints in picture pixels: [{"x": 120, "y": 80, '
+                               '"color": "#c03020"}] (models that take hints)', default_factory=list)
+    palette: list = _field(_palette, "string", "colours the result should use: #c03020,#2050a0 (any model; not "
+                           "with a reference)", default_factory=list)  # [(r, g, b)]
+
+
 def parse_options(fields, name: str | None = None) -> Options:
-    """Options from a mapping of field -> text (query parameters and form fields)."""
-    return Options(model=fields.get("model") or None, saturation=check_saturation(fields.get("saturation", 1.0)),
-                   render_size=_render_size(fields.get("render_size")), format=_format(fields.get("format")),
-                   name=check_name(fields.get("name") or name or "picture"), hints=_hints(fields.get("hints")),
-                   palette=_palette(fields.get("palette")))
+    """Options from a mapping of field -> text (query parameters and form fields): each given field read by
+    its own parser, an absent one its default; no (or an empty) ``name`` is the upload's ``name``."""
+    given = {**fields, "name": fields.get("name") or name or "picture"}
+    return Options(**{f.name: f.metadata["parse"](given[f.name]) for f in dataclasses.fields(Options)
+                      if f.name in given})
+
+
+def answer_format(pil_name: str | None) -> str:
+    """The format of the answer to a picture Pillow read as ``pil_name``: its own where a browser shows
+    it, else PNG (the request's ``format`` overrides it)."""
+    fmt = format_of_pil(pil_name)
+    return fmt.name if fmt is not None and fmt.web else "png"
 
 
 # Memory one colourization takes, estimated (peak RSS over the idle server, the `default` model on the 2-core
