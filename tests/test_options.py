@@ -91,3 +91,18 @@ def test_one_format_table():
     assert set(FORMATS) <= set(choices) and {"." + k for k in FORMATS} <= READABLE
     assert set(WEB_FORMATS) == {"jpeg", "png", "webp"}
     assert {s.lstrip(".") for s in EXAMPLE_SUFFIXES} == {k for k, f in FORMATS.items() if f.web}
+
+
+def test_a_commands_help_loads_no_torch():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, contextlib, io\nfrom tinta.cli import main\n"
+            "for c in ('colorize', 'evaluate', 'compare', 'serve', 'demo'):\n"
+            "    with contextlib.redirect_stdout(io.StringIO()):\n        assert main([c, '--help']) == 0\n"
+            "print(sorted(m for m in ('torch', 'starlette', 'uvicorn') if m in sys.modules))")
+    src = Path(__file__).resolve().parents[1] / "src"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stderr[-2000:]
