@@ -110,3 +110,22 @@ def test_demo_colorizes_the_examples_through_the_library(run, tmp_path, capsys):
 def test_the_public_api_offers_it():
     assert tinta.colorize_files is colorize_files and tinta.ColorizeOptions is ColorizeOptions
     assert {"colorize_files", "ColorizeOptions"} <= set(tinta.__all__)
+
+
+def test_the_cli_hands_ray_runs_to_the_ray_runner(run, pics, tmp_path, monkeypatch, capsys):
+    """`--ray` goes through colorize_files with tinta.distributed's runner (its Ray parts stood in for by
+    the local ones here; tests/test_ray.py runs a real cluster)."""
+    import contextlib
+
+    from tinta import batch, distributed
+    from tinta.cli import main
+
+    seen = []
+    monkeypatch.setattr(distributed, "session", lambda o: seen.append(o) or contextlib.nullcontext())
+    monkeypatch.setattr(distributed, "on_ray", lambda c, o, r: seen.append((o, r)) or batch.in_process(c, o))
+    assert main(["colorize", str(pics), "-o", str(tmp_path / "out"), "--model", str(run), "--ray", "--chunk", "2",
+                 "--threads", "1"]) == 1
+    assert "colourized 2 of 3" in capsys.readouterr().out
+    (ray_options, (job_options, again)) = seen
+    assert (ray_options.address, ray_options.chunk, ray_options.threads) == ("auto", 2, 1) and again is ray_options
+    assert not job_options.video_progress  # a clip is one worker's task: no per-clip bars
