@@ -87,6 +87,7 @@ def test_render_size_rule():
     assert resolve_render_size(None, 112) == 112  # the model's own
     assert resolve_render_size(None, None) == 0  # a model that records none: the full picture
     assert resolve_render_size(0, 112) == 0 and resolve_render_size(64, 112) == 64
+    assert resolve_render_size(None, 12) == 12  # what a model records is taken as it is (bounded when rendered)
     with pytest.raises(TintaError, match="render size must be"):
         resolve_render_size(8, 112)
 

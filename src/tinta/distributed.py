@@ -1,4 +1,5 @@
-"""Colourizing an archive on a Ray cluster (``tinta colorize ... --ray ADDRESS``, :func:`colorize_dataset`).
+"""Colourizing an archive on a Ray cluster (``tinta colorize ... --ray ADDRESS``: :func:`tinta.batch.colorize_files`
+with :func:`ray_runner`; :func:`colorize_dataset`).
 
 The batch is :func:`tinta.batch.run_jobs`, the same loop as on one machine: the driver plans every
 input and its output name, checks every output against every input, and folds one
@@ -169,8 +170,9 @@ class OnRay:
 
 
 def ray_runner(options: batch.ColorizeOptions) -> OnRay:
-    """The Ray runner of ``options`` (``ray``: the cluster's address, ``threads`` per worker, ``actors``, ``chunk``):
-    ``tinta.batch.colorize_files(inputs, out, options, runner=ray_runner(options))``."""
+    """The Ray runner of ``options`` (``ray``: the cluster's address, None as ``--ray`` alone: auto; ``threads``
+    per worker, None: 1; ``actors``; ``chunk``): ``colorize_files(inputs, out, options, runner=ray_runner(options))``.
+    """
     return OnRay(RayOptions(options.ray or "auto", options.threads or 1, options.actors, options.chunk))
 
 

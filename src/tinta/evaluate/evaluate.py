@@ -158,14 +158,13 @@ def evaluate_model(model, head: Head, data: ImageSet, batch_size: int = 64, ssim
                    render_size: int = 0, semantic: bool = False, judge: bool = False) -> tuple[dict, dict]:
     """-> (results, grid columns). Results hold one dict of metric means per decoding, plus the
     reference rows (``grey``, the head's own such as ``quantized-gt``) and ``gt`` colourfulness.
-    The model runs at ``render_size`` (0: the image's own size; a bare model records no size of its own,
-    so None is 0 too, by :func:`tinta.inference.resolve_render_size`) and its a,b are upsampled to
+    The model runs at the resolved ``render_size`` (0: the image's own size; :func:`evaluate_run` resolves
+    a run's with :func:`tinta.inference.resolve_render_size`) and its a,b are upsampled to
     the full image, as ``tinta colorize`` does (:mod:`tinta.inference`). With ``semantic`` and
     WordNet-id classes, every decoding, ``grey`` and ``gt`` also get ``top1``: ImageNet top-1 of
     EfficientNet-Lite0 (see :mod:`tinta.evaluate.semantic`). With ``judge``, every decoding and
     ``grey`` get ``agree`` (the Lite2 judge's top-1 equals its top-1 on the ground truth), and with
     WordNet-id classes they and ``gt`` get ``judge_top1`` (see :mod:`tinta.evaluate.judge`)."""
-    render_size = resolve_render_size(render_size, None)
     scorer = _Classifiers(data, semantic, judge)
     set_native_output(model, head)
     decodings = head.decodings
