@@ -1,4 +1,5 @@
-"""Colourizing an archive on a Ray cluster (``tinta colorize ... --ray ADDRESS``, :func:`colorize_dataset`).
+"""Colourizing an archive on a Ray cluster (``tinta colorize ... --ray ADDRESS``: :func:`tinta.batch.colorize_files`
+with :func:`ray_runner`; :func:`colorize_dataset`).
 
 The batch is :func:`tinta.batch.run_jobs`, the same loop as on one machine: the driver plans every
 input and its output name, checks every output against every input, and folds one
@@ -149,6 +150,30 @@ def on_ray(colorizer, options: batch.Options, ray_options: RayOptions):
             sweep_stale_temps(folder)
 
     return work
+
+
+class OnRay:
+    """The runner of :func:`tinta.batch.colorize_files` on a Ray cluster: every input under one progress bar,
+    each clip a task of its own (no frame progress bars)."""
+
+    remote = True  # shares the inputs out itself: no --shard
+
+    def __init__(self, options: RayOptions):
+        self.options = options
+
+    def session(self):
+        return session(self.options)
+
+    def run(self, colorizer, jobs: list[batch.Job], inputs: set[Path], options: batch.Options,
+            progress) -> batch.Result:
+        return batch.run_jobs(jobs, inputs, options, on_ray(colorizer, options, self.options), progress)
+
+
+def ray_runner(options: batch.ColorizeOptions) -> OnRay:
+    """The Ray runner of ``options`` (``ray``: the cluster's address, None as ``--ray`` alone: auto; ``threads``
+    per worker, None: 1; ``actors``; ``chunk``): ``colorize_files(inputs, out, options, runner=ray_runner(options))``.
+    """
+    return OnRay(RayOptions(options.ray or "auto", options.threads or 1, options.actors, options.chunk))
 
 
 def colorize_dataset(inputs: list[str], out: str | Path, model="default", options: batch.Options | None = None,

@@ -18,7 +18,7 @@ from tinta.errors import TintaError
 from tinta.files import atomic_path, not_a_file
 from tinta.heads import head_from_dict
 from tinta.hints import GLOBAL_DIM, HINT_CHANNELS
-from tinta.inference import Colorizer, set_native_output, takes_hints
+from tinta.inference import Colorizer, resolve_render_size, set_native_output, takes_hints
 
 
 def export_onnx(colorizer: Colorizer, out: str | Path, opset: int = 17) -> Path:
@@ -123,6 +123,5 @@ def load_onnx(path: str | Path, render_size: int | None = None, threads: int | N
     except (KeyError, ValueError):
         raise TintaError(f"{path}: not an ONNX file exported by tinta (no tinta metadata)") from None
     head = head_from_dict(meta.get("head", meta))
-    native = meta.get("render_size")
     name = f"{meta.get('name', path.stem)} (onnx)"
-    return Colorizer(model, head, native if render_size is None else render_size, name)
+    return Colorizer(model, head, resolve_render_size(render_size, meta.get("render_size")), name)

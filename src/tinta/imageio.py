@@ -11,6 +11,11 @@ mode ``I`` with no value above 255 is 0..255). Float pictures (numpy float array
 ``F``, float TIFFs) are read as [0, 1] when no value exceeds 1, else as 0..255; values
 outside the range are clipped; NaN or infinite values are refused. Only the first frame of
 an animated or multi-page file is read (:attr:`Picture.frames` says how many it has).
+
+:data:`FORMATS` is the one table of picture formats tinta reads and writes: ``tinta colorize``
+(inputs, ``--format``), the batch planner, the API and ``tinta serve`` (the formats a browser shows,
+:data:`WEB_FORMATS`) all look formats up here. Importing this module loads no torch (the
+lightness conversion loads it on first use), so the command line can list the formats cheaply.
 """
 
 from __future__ import annotations
@@ -19,17 +24,51 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from tinta import color
 from tinta.errors import TintaError
 from tinta.files import atomic_path, not_a_file
 
 STRIP_ROWS = 256
-FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "tif": "TIFF", "tiff": "TIFF", "bmp": "BMP",
-           "gif": "GIF"}  # GIF output is quantized to 256 colours by Pillow
-ALPHA_FORMATS = {"PNG", "WEBP", "TIFF"}
+
+
+@dataclass(frozen=True)
+class Format:
+    """A picture format tinta reads and writes."""
+
+    name: str  # its name in tinta serve's answers and the OpenAPI description
+    pil: str  # Pillow's name for it
+    suffix: str  # the suffix of a file written in it (without --format naming one)
+    mime: str
+    alpha: bool  # an alpha channel survives it
+    web: bool  # a browser shows it: tinta serve answers in it
+
+
+_PNG = Format("png", "PNG", ".png", "image/png", alpha=True, web=True)
+_JPEG = Format("jpeg", "JPEG", ".jpg", "image/jpeg", alpha=False, web=True)
+_WEBP = Format("webp", "WEBP", ".webp", "image/webp", alpha=True, web=True)
+_TIFF = Format("tiff", "TIFF", ".tif", "image/tiff", alpha=True, web=False)
+_BMP = Format("bmp", "BMP", ".bmp", "image/bmp", alpha=False, web=False)
+_GIF = Format("gif", "GIF", ".gif", "image/gif", alpha=False, web=False)  # Pillow quantizes GIF output to 256 colours
+# every name a user may give (a file suffix without the dot, or --format) -> its format
+FORMATS: dict[str, Format] = {"png": _PNG, "jpg": _JPEG, "jpeg": _JPEG, "webp": _WEBP, "tif": _TIFF, "tiff": _TIFF,
+                              "bmp": _BMP, "gif": _GIF}
+PICTURE_SUFFIXES = frozenset("." + k for k in FORMATS)  # what batches and folders read as pictures
+WEB_FORMATS: dict[str, Format] = {f.name: f for f in FORMATS.values() if f.web}  # tinta serve's answers
+_PIL_NAMES = {**{f.pil: f for f in FORMATS.values()}, "MPO": _JPEG}  # MPO: Pillow's name for some cameras' JPEGs
+
+
+def format_of_pil(pil_name: str | None) -> Format | None:
+    """The format of a picture Pillow opened (``im.format``), or None for one tinta does not write."""
+    return _PIL_NAMES.get(pil_name or "")
+
+
+def web_format(name: str) -> Format:
+    """A format tinta serve answers in, by any of its names (``jpg``, ``JPEG`` ...); TintaError otherwise."""
+    fmt = FORMATS.get(name.lower())
+    if fmt is None or not fmt.web:
+        raise TintaError(f"format must be one of {', '.join(WEB_FORMATS)}, got {name!r}")
+    return fmt
 
 
 @dataclass
@@ -42,6 +81,10 @@ class Picture:
 
 
 def _lightness_from_rgb8(rgb: np.ndarray) -> np.ndarray:
+    import torch
+
+    from tinta import color
+
     H, W, _ = rgb.shape
     L = np.empty((H, W), dtype=np.float32)
     for y in range(0, H, STRIP_ROWS):
@@ -127,18 +170,27 @@ def read_picture(source) -> Picture:
         alpha = np.asarray(rgba)[..., 3].copy()
         rgb = np.asarray(rgba.convert("RGB"))
         return Picture(_lightness_from_rgb8(rgb), alpha, icc, mode, frames)
-    if mode.startswith("I") or mode == "F":  # 16/32-bit grey: keep the precision
+    if mode.startswith("I") or mode == "F" or mode in ("L", "1"):
+        return Picture(_grey_lightness(im, mode), None, icc, mode, frames)
+    return Picture(_lightness_from_rgb8(np.asarray(im.convert("RGB"))), None, icc, mode, frames)
+
+
+def _grey_lightness(im: Image.Image, mode: str) -> np.ndarray:
+    """L of a grey picture; 16/32-bit grey keeps its precision."""
+    import torch
+
+    from tinta import color
+
+    if mode.startswith("I") or mode == "F":
         arr = np.asarray(im).astype(np.float32)
         if mode == "F":
             unit = float_to_unit(arr)
         else:
             unit = np.clip(arr / (255.0 if mode == "I" and arr.max(initial=0) <= 255 else 65535.0), 0, 1)
         grey = torch.from_numpy(unit)[None]
-        return Picture(color.grey_to_lightness(grey)[0].numpy().astype(np.float32), None, icc, mode, frames)
-    if mode in ("L", "1"):
+    else:
         grey = torch.from_numpy(np.asarray(im.convert("L")).copy())[None]
-        return Picture(color.grey_to_lightness(grey)[0].numpy().astype(np.float32), None, icc, mode, frames)
-    return Picture(_lightness_from_rgb8(np.asarray(im.convert("RGB"))), None, icc, mode, frames)
+    return color.grey_to_lightness(grey)[0].numpy().astype(np.float32)
 
 
 def read_rgb(source, max_side: int | None = None) -> np.ndarray:
@@ -171,8 +223,8 @@ def output_format(path: Path, fmt: str | None) -> tuple[str, str]:
     """-> (PIL format, file suffix) from ``--format`` or the path's suffix."""
     key = (fmt or path.suffix.lstrip(".")).lower()
     if key not in FORMATS:
-        raise TintaError(f"{path}: unsupported output format {key!r}; use one of png, jpg, webp, tif, bmp, gif")
-    return FORMATS[key], ("." + key if fmt else path.suffix)
+        raise TintaError(f"{path}: unsupported output format {key!r}; use one of {', '.join(FORMATS)}")
+    return FORMATS[key].pil, ("." + key if fmt else path.suffix)
 
 
 def write_picture(rgb8: np.ndarray, alpha: np.ndarray | None, path: Path, pil_format: str,
@@ -182,7 +234,7 @@ def write_picture(rgb8: np.ndarray, alpha: np.ndarray | None, path: Path, pil_fo
     im = Image.fromarray(rgb8, "RGB")
     kept = True
     if alpha is not None:
-        if pil_format in ALPHA_FORMATS:
+        if format_of_pil(pil_format).alpha:
             im.putalpha(Image.fromarray(alpha, "L"))
         else:
             kept = False

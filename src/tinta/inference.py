@@ -7,14 +7,19 @@ resolves coarsely, comes from the smaller render. ``tinta colorize``, the Python
 ``tinta serve``, ONNX, ``tinta evaluate`` / ``compare`` and training validation all use
 :func:`predict_ab` and :func:`upsample_ab`.
 
-Render size, everywhere: ``None`` = the model's own (the short side it trained at),
-``0`` = the full picture, ``N`` = short side N. The rendered picture is bounded
-(long side <= ``MAX_RENDER_SIDE``, area <= ``MAX_RENDER_PIXELS``), so a thin or huge
-picture costs no more than a normal photo.
+Render size, everywhere (the CLI, the API, ``tinta serve``, evaluation): ``None`` = the model's own
+(the short side it trained at, as its run folder, shipped weights, ONNX file or loaded
+:class:`Colorizer` records it; a model that records none: the full picture), ``0`` = the full
+picture, ``N`` = short side N. :func:`resolve_render_size` is the one place the rule is applied;
+below it (:func:`render_shape`, :func:`render_input`, ``Colorizer.render_size``) a render size is
+always resolved: an int, 0 for the full picture. The rendered picture is bounded (long side <=
+``MAX_RENDER_SIDE``, area <= ``MAX_RENDER_PIXELS``), so a thin or huge picture costs no more than a
+normal photo.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from collections import OrderedDict
@@ -62,10 +67,20 @@ def check_render_size(render_size: int | None) -> int | None:
     return int(render_size)
 
 
-def render_shape(h: int, w: int, render_size: int | None) -> tuple[int, int]:
-    """(h, w) scaled so the short side is ``render_size`` (0 / None: unscaled), then bounded to a
+def resolve_render_size(render_size: int | None, own: int | None) -> int:
+    """The one render-size rule: ``render_size`` checked; None -> ``own`` (the model's own, as it records it:
+    taken as it is, a run trained on 12-pixel pictures renders at 12, bounded by :func:`render_shape`);
+    a model that records none, and 0 -> 0 (the full picture). -> the resolved render size."""
+    render_size = check_render_size(render_size)
+    return (own or 0) if render_size is None else render_size
+
+
+def render_shape(h: int, w: int, render_size: int) -> tuple[int, int]:
+    """(h, w) scaled so the short side is the resolved ``render_size`` (0: unscaled), then bounded to a
     long side of ``MAX_RENDER_SIDE`` and ``MAX_RENDER_PIXELS``, each side at least ``MIN_RENDER_SIDE``
     (a thin picture is stretched for the model; its a,b are resized back); even sides when rescaled."""
+    if render_size is None:
+        raise TypeError("render_shape takes a resolved render size (resolve_render_size; 0: the full picture)")
     if h < 1 or w < 1:
         raise TintaError(f"the picture is empty ({w}x{h} pixels)")
     s = render_size / min(h, w) if render_size else 1.0
@@ -132,9 +147,9 @@ def set_native_output(model, head: Head) -> None:
         model.upsample_output = not head.native_resolution
 
 
-def render_input(L: torch.Tensor, render_size: int | None) -> torch.Tensor:
+def render_input(L: torch.Tensor, render_size: int) -> torch.Tensor:
     """L ``(B, 1, H, W)`` in [0, 100] -> the model's input ``(B, 1, h, w)``: L/100 resized to the render
-    shape (``render_size`` 0 or None here: the picture's own size, bounded)."""
+    shape (the resolved ``render_size``; 0: the picture's own size, bounded)."""
     H, W = L.shape[-2:]
     x = color.normalize_l(L)
     rh, rw = render_shape(H, W, render_size)
@@ -144,7 +159,7 @@ def render_input(L: torch.Tensor, render_size: int | None) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict_ab(model, head: Head, L: torch.Tensor, render_size: int | None, decoding: Decoding | None = None,
+def predict_ab(model, head: Head, L: torch.Tensor, render_size: int, decoding: Decoding | None = None,
                saturation: float = 1.0, guide: Guide | None = None) -> torch.Tensor:
     """L ``(B, 1, H, W)`` in [0, 100] -> a,b ``(B, 2, h, w)`` (or Lab ``(B, 3, h, w)`` for a decoding with
     its own lightness) at the render size or the model's native output size, following the hints of
@@ -196,15 +211,26 @@ def upsample_rows(small: torch.Tensor, H: int, W: int, y0: int, y1: int) -> torc
 class Colorizer:
     """A loaded model, ready for pictures of any size: ``Colorizer(...)(image) -> PIL.Image``.
 
-    ``render_size`` is the short side the model sees (0 or None: the full picture, bounded).
-    Hints (``hints``, ``reference``, ``palette``; see :mod:`tinta.hints`) steer the colours;
-    :meth:`session` keeps one picture ready for quick re-colouring as hints change.
+    ``render_size`` is the short side the model sees (0: the full picture, bounded; None: the model's
+    own, which a bare model does not record: the full picture); ``Colorizer.render_size`` holds it
+    resolved, and :meth:`at_render_size` gives the same model at another. Hints (``hints``, ``reference``,
+    ``palette``; see :mod:`tinta.hints`) steer the colours; :meth:`session` keeps one picture ready for
+    quick re-colouring as hints change.
     """
 
     def __init__(self, model, head: Head, render_size: int | None = 224, name: str = ""):
         self.model, self.head, self.name = model.eval(), head, name
-        self.render_size = check_render_size(render_size)
+        self.render_size = resolve_render_size(render_size, None)
         set_native_output(self.model, head)
+
+    def at_render_size(self, render_size: int | None) -> Colorizer:
+        """This model at ``render_size`` (None: its own, so itself): a light copy sharing the weights."""
+        size = resolve_render_size(render_size, self.render_size)
+        if size == self.render_size:
+            return self
+        view = copy.copy(self)
+        view.render_size = size
+        return view
 
     @property
     def takes_hints(self) -> bool:
@@ -293,13 +319,12 @@ def load_model(name_or_path: str = "default", render_size: int | None = None) ->
     render_size = check_render_size(render_size)
     if Path(name_or_path).is_dir():
         model, head, info = load_run(name_or_path)
-        native = info.native_size
-        return Colorizer(model, head, native if render_size is None else render_size, str(name_or_path))
+        return Colorizer(model, head, resolve_render_size(render_size, info.native_size), str(name_or_path))
     if name_or_path not in registry() and ("/" in name_or_path or name_or_path.startswith(".")):
         why = "is not a folder; give a run folder" if os.path.lexists(name_or_path) else "no such run folder"
         raise TintaError(f"{name_or_path}: {why}")
     model, head, entry = load_pretrained(name_or_path)
-    return Colorizer(model, head, entry.render_size if render_size is None else render_size, name_or_path)
+    return Colorizer(model, head, resolve_render_size(render_size, entry.render_size), name_or_path)
 
 
 _LOADED: OrderedDict[tuple, Colorizer] = OrderedDict()
@@ -329,6 +354,7 @@ def colorize(image, model: str | Colorizer = "default", saturation: float = 1.0,
     """Colourize one picture (path, PIL image or numpy array) -> PIL image. Models named by string
     are loaded once and kept, so a loop of calls costs what a kept :class:`Colorizer` costs.
     ``hints=[(x, y, (r, g, b)), ...]`` (pixels of the picture; needs a hint-taking model such as
-    ``guided``), ``reference`` (a picture) or ``palette`` (colours) steer the colours."""
-    colorizer = model if isinstance(model, Colorizer) else cached_model(model, render_size)
+    ``guided``), ``reference`` (a picture) or ``palette`` (colours) steer the colours. ``render_size``
+    applies to a loaded :class:`Colorizer` too (None: the model's own)."""
+    colorizer = model.at_render_size(render_size) if isinstance(model, Colorizer) else cached_model(model, render_size)
     return colorizer(image, check_saturation(saturation), hints, reference, palette)

@@ -1,8 +1,22 @@
-"""Frozen dataclass configs whose field help strings become CLI options.
+"""Command-line options built from frozen dataclasses: each field is an option, its metadata's help
+the option's help. Every command's options are declared this way (``TrainConfig``, ``ColorizeOptions``,
+``EvaluateOptions``, ``CompareOptions``, ``ServeOptions``), next to the code they configure; only the
+parser is built here.
 
-A field ``lr: float = field(default=1e-3, metadata={"help": "Adam learning rate"})``
-becomes ``--lr LR`` with that help text and default; ``bool`` fields become
-``--flag/--no-flag``; ``Optional[...]`` fields default to None.
+A field ``lr: float = field(default=1e-3, metadata={"help": "Adam learning rate"})`` becomes
+``--lr LR`` with that help text and default; ``bool`` fields become ``--flag/--no-flag``;
+``Optional[...]`` fields default to None; a field without a default is required; tuple fields take
+several values (``--flag a b``). Metadata keys besides ``help``:
+
+- ``choices``: the values allowed;
+- ``flags``: the option strings when not ``--field-name`` (``("-o", "--out")``);
+- ``positional``: a positional argument (a tuple field: one or more values);
+- ``repeat``: a tuple field given once per value (``--hint A --hint B``);
+- ``const``: the value of the flag given bare (``--ray`` alone means ``--ray auto``);
+- ``metavar``; ``group``: the title of the argument group the option is listed under.
+
+Range checks belong to the dataclass (``__post_init__``), so the CLI, the Python API and the
+server refuse the same values with the same words.
 """
 
 from __future__ import annotations
@@ -24,59 +38,63 @@ def _base_type(tp: Any) -> Any:
     return tp
 
 
-def add_config_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
-    """Add one ``--option`` per field of the dataclass ``cls``."""
+def _is_sequence(tp: Any) -> bool:
+    return typing.get_origin(tp) in (list, tuple)
+
+
+def _flags(f: dataclasses.Field) -> tuple[str, ...]:
+    return tuple(f.metadata.get("flags", ("--" + f.name.replace("_", "-"),)))
+
+
+def _help(text: str, default: Any) -> str:
+    """The help, with the default appended unless there is none to show or the help says it."""
+    if default in (None, (), []) or "default" in text:
+        return text
+    return f"{text} (default: {default})"
+
+
+def _argument(f: dataclasses.Field, tp: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """(option strings, argparse keywords) of one field."""
+    meta = f.metadata
+    kw: dict[str, Any] = {k: meta[k] for k in ("choices", "metavar") if k in meta}
+    item = typing.get_args(tp)[0] if _is_sequence(tp) else tp
+    if meta.get("positional"):
+        return (f.name,), {**kw, "nargs": "+" if _is_sequence(tp) else None, "type": item, "help": meta.get("help")}
+    if f.default is not dataclasses.MISSING:
+        default = f.default
+    elif f.default_factory is not dataclasses.MISSING:
+        default = f.default_factory()
+    else:
+        default, kw["required"] = None, True
+    kw.update(dest=f.name, default=default, help=_help(meta.get("help", ""), default))
+    if tp is bool:
+        kw.update(action=argparse.BooleanOptionalAction, help=meta.get("help", ""))
+    elif _is_sequence(tp):
+        kw["default"] = None if default is None else list(default)  # `--flag a b` and `--flag a --flag b`: [a, b]
+        kw.update(type=item, **({"action": "append"} if meta.get("repeat") else {"nargs": "+", "action": "extend"}))
+    elif "const" in meta:
+        kw.update(type=tp, nargs="?", const=meta["const"])
+    else:
+        kw["type"] = tp
+    return _flags(f), kw
+
+
+def add_config_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = (),
+                    groups: dict[str, str] | None = None) -> None:
+    """Add one option per field of the dataclass ``cls``; ``groups``: a description per group title."""
     hints = typing.get_type_hints(cls)
+    sections: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
         if f.name in skip:
             continue
-        flag = "--" + f.name.replace("_", "-")
-        tp = _base_type(hints[f.name])
-        help_ = f.metadata.get("help", "")
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        kw: dict[str, Any] = {"dest": f.name, "default": default}
-        if "choices" in f.metadata:
-            kw["choices"] = f.metadata["choices"]
-        if tp is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=help_, **kw)
-        elif typing.get_origin(tp) in (list, tuple):
-            (item,) = typing.get_args(tp)[:1]
-            kw["default"] = list(default)  # `--flag a b` and `--flag a --flag b` both give [a, b]
-            parser.add_argument(flag, nargs="+", action="extend", type=item, help=f"{help_} (default: {default})", **kw)
-        else:
-            parser.add_argument(flag, type=tp, help=f"{help_} (default: {default})", **kw)
-
-
-def number(text: str) -> float:
-    """argparse type: a float (range checks belong to the option's own validator)."""
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-
-
-def whole_number(text: str) -> int:
-    """argparse type: an int."""
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-
-
-def non_negative(text: str) -> int:
-    """argparse type: an int >= 0."""
-    v = whole_number(text)
-    if v < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
-    return v
-
-
-def positive(text: str) -> int:
-    """argparse type: an int >= 1."""
-    v = whole_number(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return v
+        target = parser
+        title = f.metadata.get("group")
+        if title is not None:
+            if title not in sections:
+                sections[title] = parser.add_argument_group(title, (groups or {}).get(title))
+            target = sections[title]
+        names, kw = _argument(f, _base_type(hints[f.name]))
+        target.add_argument(*names, **kw)
 
 
 def config_from_args(cls: type[T], args: argparse.Namespace, **overrides: Any) -> T:
@@ -90,17 +108,20 @@ def config_from_args(cls: type[T], args: argparse.Namespace, **overrides: Any) -
 
 
 def config_to_argv(cfg: Any) -> list[str]:
-    """The command-line options that give back ``cfg`` (a dataclass instance) with :func:`config_from_args`."""
+    """The command-line arguments that give back ``cfg`` (a dataclass instance) with :func:`config_from_args`."""
     argv: list[str] = []
     hints = typing.get_type_hints(type(cfg))
     for f in dataclasses.fields(cfg):
-        value, flag = getattr(cfg, f.name), "--" + f.name.replace("_", "-")
-        if _base_type(hints[f.name]) is bool:
+        value, flag = getattr(cfg, f.name), _flags(f)[-1]
+        if f.metadata.get("positional"):
+            argv = [*map(str, value if isinstance(value, (list, tuple)) else [value]), *argv]
+        elif _base_type(hints[f.name]) is bool:
             argv.append(flag if value else "--no-" + flag[2:])
         elif value is None:
             continue
         elif isinstance(value, (list, tuple)):
-            argv += [flag, *map(str, value)] if value else []
+            argv += [a for v in value for a in (flag, str(v))] if f.metadata.get("repeat") else \
+                [flag, *map(str, value)] if value else []
         else:
             argv += [flag, str(value)]
     return argv

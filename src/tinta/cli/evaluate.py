@@ -5,37 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tinta.cli.args import non_negative, positive
+from tinta.cli.args import add_config_args, config_from_args
+from tinta.evaluate.options import EvaluateOptions
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.description = ("Evaluate a run: PSNR, SSIM, colourfulness (and per-pixel accuracy for "
                        "palette models) on a held-out split; writes eval-SPLIT.json and grid-SPLIT.png "
                        "into the run folder.")
-    p.add_argument("--run", dest="run_dir", required=True, help="run folder written by `tinta train`")
-    p.add_argument("--split", default="test", help="split to score (cifar10: test; imagenette: val)")
-    p.add_argument("--data-root", default=None, help="data set path (default: the one the run trained on)")
-    p.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which weights")
-    p.add_argument("--batch-size", type=positive, default=64, help="images per forward pass")
-    p.add_argument("--max-images", type=positive, default=None,
-                   help="score N images evenly spaced over the split (default: all)")
-    add_size_options(p)
-    p.add_argument("--no-semantic", dest="semantic", action="store_false",
-                   help="skip the ImageNet top-1 test (run by default on WordNet-id classes such as Imagenette)")
-    p.add_argument("--no-judge", dest="judge", action="store_false",
-                   help="skip the semantic judge (ImageNet EfficientNet-Lite2: `agree`, the share of images it "
-                   "classifies as it does the original, and on WordNet-id classes `judge_top1`)")
-
-
-def add_size_options(p: argparse.ArgumentParser) -> None:
-    """--size, --render-size, --temperatures (shared with `tinta compare`)."""
-    p.add_argument("--size", type=non_negative, default=None,
-                   help="resize the images to this short side and centre-crop (default: as they are)")
-    p.add_argument("--render-size", type=non_negative, default=None,
-                   help="short side the model runs at, its output upsampled to the full image "
-                   "(default: the size the run trained at; 0: the full image)")
-    p.add_argument("--temperatures", type=float, nargs="+", default=None,
-                   help="bins models: annealed-mean temperatures to decode at (default: the run's own)")
+    add_config_args(p, EvaluateOptions)
 
 
 def format_results(report: dict) -> str:
@@ -58,15 +36,9 @@ def format_results(report: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinta.evaluate.evaluate import evaluate_run
-
-    report = evaluate_run(args.run_dir, split=args.split, data_root=args.data_root,
-                          which=args.checkpoint, batch_size=args.batch_size, max_images=args.max_images,
-                          render_size=args.render_size, size=args.size, temperatures=args.temperatures,
-                          semantic=args.semantic, judge=args.judge,
-                          log=lambda line: print(f"tinta evaluate: {line}", file=sys.stderr))
+    report = config_from_args(EvaluateOptions, args).evaluate(
+        log=lambda line: print(f"tinta evaluate: {line}", file=sys.stderr))
     print(format_results(report))
     columns = ", ".join(report["grid_columns"])
     print(f"saved {report['report']} and {report['grid']} (columns: {columns})")
     return 0
-

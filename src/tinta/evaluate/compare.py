@@ -25,12 +25,11 @@ from tinta.evaluate.evaluate import (
     evaluate_run,
     grid_indices,
     report_name,
-    resolve_render_size,
     save_grid,
     spread_subset,
 )
 from tinta.files import atomic_write, read_json, write_json, write_text
-from tinta.inference import predict_ab, set_native_output, upsample_ab
+from tinta.inference import predict_ab, resolve_render_size, set_native_output, upsample_ab
 from tinta.runs import RunInfo, load_run, read_state
 
 

@@ -20,7 +20,7 @@ from tinta.errors import TintaError
 from tinta.evaluate import metrics
 from tinta.files import atomic_write, write_json
 from tinta.heads import Head
-from tinta.inference import check_render_size, model_output, render_input, set_native_output, upsample_ab
+from tinta.inference import model_output, render_input, resolve_render_size, set_native_output, upsample_ab
 from tinta.runs import load_run
 
 GRID_IMAGES = 16
@@ -155,11 +155,11 @@ def _add_grid(grid: dict, preds: dict, gt8, labels: list[str], sel: list[int]) -
 
 @torch.no_grad()
 def evaluate_model(model, head: Head, data: ImageSet, batch_size: int = 64, ssim_metric: bool = True,
-                   render_size: int | None = None, semantic: bool = False,
-                   judge: bool = False) -> tuple[dict, dict]:
+                   render_size: int = 0, semantic: bool = False, judge: bool = False) -> tuple[dict, dict]:
     """-> (results, grid columns). Results hold one dict of metric means per decoding, plus the
     reference rows (``grey``, the head's own such as ``quantized-gt``) and ``gt`` colourfulness.
-    The model runs at ``render_size`` (0 / None: the image's own size) and its a,b are upsampled to
+    The model runs at the resolved ``render_size`` (0: the image's own size; :func:`evaluate_run` resolves
+    a run's with :func:`tinta.inference.resolve_render_size`) and its a,b are upsampled to
     the full image, as ``tinta colorize`` does (:mod:`tinta.inference`). With ``semantic`` and
     WordNet-id classes, every decoding, ``grey`` and ``gt`` also get ``top1``: ImageNet top-1 of
     EfficientNet-Lite0 (see :mod:`tinta.evaluate.semantic`). With ``judge``, every decoding and
@@ -215,12 +215,6 @@ def judge_cost(images: int, rows: int) -> str:
     took = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
     return (f"the semantic judge classifies {images * rows:,} pictures ({images:,} images x {rows} rows, upscaled "
             f"to 260 px): about {took} on a 2-core CPU; --no-judge skips it")
-
-
-def resolve_render_size(render_size: int | None, native: int | None) -> int:
-    """The one render-size rule: None -> the model's own (``native``), 0 -> the full image (0)."""
-    render_size = check_render_size(render_size)
-    return (native or 0) if render_size is None else render_size
 
 
 def report_name(info, split: str, data_root: str | None = None) -> str:

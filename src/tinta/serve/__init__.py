@@ -12,15 +12,23 @@ default: it is a tool for one person's machine, not a public service (no authent
 - :mod:`tinta.serve.security`: the ``Host`` allow-list and the same-origin rule for posts.
 - :mod:`tinta.serve.protocol`: uvicorn's h11 protocol with a request-head timeout and JSON errors.
 - :mod:`tinta.serve.server`: the uvicorn server (``make_server``); ``static/``: the page.
+- :mod:`tinta.serve.options`: ``ServeOptions``, the options of ``tinta serve`` (and its ``Limits``).
 
 Every answer that is not a picture or a page is JSON, ``{"error": "..."}`` for errors.
 """
 
 from __future__ import annotations
 
-from tinta.serve.app import make_app
-from tinta.serve.limits import Limits
-from tinta.serve.models import ModelCache
-from tinta.serve.server import make_server
+from tinta.serve.options import ServeOptions
 
-__all__ = ["Limits", "ModelCache", "make_app", "make_server"]
+__all__ = ["Limits", "ModelCache", "ServeOptions", "make_app", "make_server"]
+
+_HOMES = {"Limits": "limits", "ModelCache": "models", "make_app": "app", "make_server": "server"}
+
+
+def __getattr__(name):  # Starlette, uvicorn and torch load on first use: `tinta serve --help` stays light
+    if name in _HOMES:
+        import importlib
+
+        return getattr(importlib.import_module(f"tinta.serve.{_HOMES[name]}"), name)
+    raise AttributeError(name)

@@ -18,7 +18,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tinta.errors import TintaError
-from tinta.inference import render_shape
+from tinta.imageio import FORMATS
+from tinta.inference import render_shape, resolve_render_size
 from tinta.pretrained import EXAMPLES_DIR
 from tinta.serve import openapi
 from tinta.serve.errors import HANDLERS, json_error
@@ -41,7 +42,7 @@ from tinta.serve.security import HostOriginCheck
 from tinta.serve.sessions import SessionStore, input_preview, read_kept, render, render_cost, suggest
 
 STATIC = Path(__file__).with_name("static")
-EXAMPLE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+EXAMPLE_SUFFIXES = tuple(sorted("." + k for k, f in FORMATS.items() if f.web))  # pictures a browser shows
 NO_STORE = {"Cache-Control": "no-store"}
 log = logging.getLogger("tinta.serve")
 
@@ -95,8 +96,8 @@ def _sized(state, opts, size: tuple[int, int] | None):
     if size is None:
         return colorizer, None
     w, h = size
-    rs = opts.render_size if opts.render_size is not None else colorizer.render_size
-    new, capped = capped_render_size(h, w, rs, state.limits.render_pixels)
+    new, capped = capped_render_size(h, w, resolve_render_size(opts.render_size, colorizer.render_size),
+                                     state.limits.render_pixels)
     if capped:
         return state.models.get(opts.model, new), new
     return colorizer, None
@@ -134,7 +135,7 @@ async def colorize(request: Request) -> Response:
     size = picture_size(data)
     colorizer, capped = await anyio.to_thread.run_sync(_sized, state, opts, size)
     w, h = size or (0, 0)
-    rs = colorizer.render_size
+    rs = resolve_render_size(None, colorizer.render_size)  # a stand-in model (tests) may record none
     need = cost(w * h, math.prod(render_shape(h, w, rs))) if size and min(size) > 0 else 0
     t0 = time.perf_counter()
     done = await _run(request, need, colorize_upload, data, reference, opts, colorizer, state.limits.max_pixels,

@@ -4,11 +4,10 @@ size gets a light copy of the loaded :class:`~tinta.inference.Colorizer`, not a 
 
 from __future__ import annotations
 
-import copy
 import threading
 
 from tinta.errors import TintaError
-from tinta.inference import check_render_size, load_model
+from tinta.inference import load_model
 from tinta.pretrained import WEIGHTS_DIR, registry
 
 # What the page says of each shipped model, in plain words (the registry's descriptions are for researchers).
@@ -40,13 +39,9 @@ class ModelCache:
             return self._loaded[name]
 
     def get(self, name: str | None, render_size: int | None = None):
-        """The colorizer for ``name`` (None: the default) at ``render_size`` (None: the model's own)."""
-        colorizer = self.load(name)
-        if render_size is None or render_size == colorizer.render_size:
-            return colorizer
-        view = copy.copy(colorizer)  # shares the weights
-        view.render_size = check_render_size(render_size)
-        return view
+        """The colorizer for ``name`` (None: the default) at ``render_size`` (None: the model's own); another
+        render size is a light copy sharing the weights."""
+        return self.load(name).at_render_size(render_size)
 
     def describe(self) -> list[dict]:
         """What the page shows about each model: its description and whether it takes point hints."""

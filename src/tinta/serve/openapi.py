@@ -3,23 +3,18 @@ on the server (no external scripts or styles, so it works offline)."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 
 from starlette.responses import HTMLResponse, JSONResponse
 
+from tinta.serve.pictures import Options
+
 _ERROR = {"description": "JSON error",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _IMAGE = {"type": "string", "format": "binary"}
-_FIELDS = {
-    "model": ("string", "model name (GET /models); default: the server's --model"),
-    "saturation": ("number", "0 = grey, 1 = as predicted (default), up to 4 = more vivid"),
-    "render_size": ("integer", "short side the model sees; 0 = the whole picture (bounded); default: the model's own"),
-    "format": ("string", "jpeg, webp or png (fast PNG); default: the input's format (PNG for others)"),
-    "name": ("string", "file name for the result (raw uploads); default: the upload's name"),
-    "hints": ("string", 'JSON list of point hints in picture pixels: [{"x": 120, "y": 80, "color": "#c03020"}] '
-                        "(models that take hints)"),
-    "palette": ("string", "colours the result should use: #c03020,#2050a0 (any model; not with a reference)"),
-}
+# the fields of POST /colorize and POST /sessions/{id}/render: the request options' own descriptions
+_FIELDS = {f.name: (f.metadata["schema"], f.metadata["help"]) for f in dataclasses.fields(Options)}
 
 
 def _params() -> list[dict]:
@@ -66,9 +61,9 @@ SPEC = {
                           "400": _ERROR, "413": _ERROR, "503": _ERROR}}},
         "/sessions/{id}/render": {"post": {
             "summary": "Colour a kept picture with these settings (no upload)",
-            "description": "The fields of POST /colorize (model, saturation, render_size, format, hints, palette, "
-                           "file `reference`), plus `preview`: the long side to paint at (the page sends the size "
-                           "it shows; 0 or none: full size). A preview of a larger picture is a JPEG. Only what "
+            "description": f"The fields of POST /colorize ({', '.join(_FIELDS)}, file `reference`), plus "
+                           "`preview`: the long side to paint at (the page sends the size it shows; 0 or none: "
+                           "full size). A preview of a larger picture is a JPEG. Only what "
                            "changed is re-run. 404 once the picture was freed: send it again.",
             "parameters": _params() + [{"name": "preview", "in": "query", "required": False,
                                         "schema": {"type": "integer"}, "description": "long side of the answer"}],

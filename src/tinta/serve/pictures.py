@@ -3,6 +3,7 @@ result in the asked format (default: the input's) with its EXIF (date taken ...)
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -18,26 +19,11 @@ from PIL import Image, UnidentifiedImageError
 from tinta.errors import TintaError
 from tinta.heads import check_saturation
 from tinta.hints import MAX_HINTS, Hint, as_hints, parse_palette
+from tinta.imageio import WEB_FORMATS, format_of_pil, web_format
 from tinta.inference import check_render_size, render_shape
 from tinta.serve.limits import Abandoned
 
-FORMATS = {"jpeg": ("JPEG", "image/jpeg", ".jpg"), "webp": ("WEBP", "image/webp", ".webp"),
-           "png": ("PNG", "image/png", ".png")}
-_ALIASES = {"jpg": "jpeg", "JPEG": "jpeg", "WEBP": "webp", "PNG": "png", "MPO": "jpeg"}
 SAVE_OPTIONS = {"JPEG": {"quality": 92}, "WEBP": {"quality": 90, "method": 3}, "PNG": {"compress_level": 1}}
-
-
-@dataclass
-class Options:
-    """What a request asks for (query string or form fields; the form wins)."""
-
-    model: str | None = None
-    saturation: float = 1.0
-    render_size: int | None = None  # None: the model's own
-    format: str | None = None  # jpeg / webp / png; None: the input's
-    name: str = "picture"  # the upload's file name, for the result's name
-    hints: list[Hint] = field(default_factory=list)  # in picture pixels
-    palette: list = field(default_factory=list)  # [(r, g, b)]
 
 
 def _render_size(text: str | None) -> int | None:
@@ -51,12 +37,7 @@ def _render_size(text: str | None) -> int | None:
 
 
 def _format(text: str | None) -> str | None:
-    if not text:
-        return None
-    key = _ALIASES.get(text, text.lower())
-    if key not in FORMATS:
-        raise TintaError(f"format must be one of jpeg, webp, png, got {text!r}")
-    return key
+    return web_format(text).name if text else None
 
 
 def _hints(text: str | None) -> list:
@@ -91,12 +72,49 @@ def check_name(name: str) -> str:
     return name
 
 
+def _model(text: str) -> str | None:
+    return text or None
+
+
+def _field(parse, schema: str, text: str, **default):
+    """A request option: ``parse`` turns the field's text into its value, ``schema`` is its OpenAPI type."""
+    return field(**default, metadata={"help": text, "parse": parse, "schema": schema})
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a request asks for (query string or form fields; the form wins). Each field's metadata is the one
+    description of the option: its parser (:func:`parse_options`) and its OpenAPI entry (:mod:`.openapi`)."""
+
+    model: str | None = _field(_model, "string", "model name (GET /models); default: the server's --model",
+                               default=None)
+    saturation: float = _field(check_saturation, "number", "0 = grey, 1 = as predicted (default), up to 4 = more "
+                               "vivid", default=1.0)
+    render_size: int | None = _field(_render_size, "integer", "short side the model sees; 0 = the whole picture "
+                                     "(bounded); default: the model's own", default=None)
+    format: str | None = _field(_format, "string", f"{', '.join(WEB_FORMATS)} (a fast PNG); default: the input's "
+                                "format (PNG for others)", default=None)
+    name: str = _field(check_name, "string", "file name for the result (raw uploads); default: the upload's name",
+                       default="picture")
+    hints: list[Hint] = _field(_hints, "string", 'JSON list of point hints in picture pixels: [{"x": 120, "y": 80, '
+                               '"color": "#c03020"}] (models that take hints)', default_factory=list)
+    palette: list = _field(_palette, "string", "colours the result should use: #c03020,#2050a0 (any model; not "
+                           "with a reference)", default_factory=list)  # [(r, g, b)]
+
+
 def parse_options(fields, name: str | None = None) -> Options:
-    """Options from a mapping of field -> text (query parameters and form fields)."""
-    return Options(model=fields.get("model") or None, saturation=check_saturation(fields.get("saturation", 1.0)),
-                   render_size=_render_size(fields.get("render_size")), format=_format(fields.get("format")),
-                   name=check_name(fields.get("name") or name or "picture"), hints=_hints(fields.get("hints")),
-                   palette=_palette(fields.get("palette")))
+    """Options from a mapping of field -> text (query parameters and form fields): each given field read by
+    its own parser, an absent one its default; no (or an empty) ``name`` is the upload's ``name``."""
+    given = {**fields, "name": fields.get("name") or name or "picture"}
+    return Options(**{f.name: f.metadata["parse"](given[f.name]) for f in dataclasses.fields(Options)
+                      if f.name in given})
+
+
+def answer_format(pil_name: str | None) -> str:
+    """The format of the answer to a picture Pillow read as ``pil_name``: its own where a browser shows
+    it, else PNG (the request's ``format`` overrides it)."""
+    fmt = format_of_pil(pil_name)
+    return fmt.name if fmt is not None and fmt.web else "png"
 
 
 # Memory one colourization takes, estimated (peak RSS over the idle server, the `default` model on the 2-core
@@ -112,8 +130,8 @@ def cost(picture_pixels: int, render_pixels: int) -> int:
     return PICTURE_BYTES_PER_PIXEL * picture_pixels + RENDER_BYTES_PER_PIXEL * render_pixels
 
 
-def capped_render_size(height: int, width: int, render_size: int | None, cap: int) -> tuple[int | None, bool]:
-    """``render_size`` (0 / None: the whole picture) lowered so the model sees at most ``cap`` pixels
+def capped_render_size(height: int, width: int, render_size: int, cap: int) -> tuple[int, bool]:
+    """The resolved ``render_size`` (0: the whole picture) lowered so the model sees at most ``cap`` pixels
     -> (render size, whether it was lowered)."""
     rh, rw = render_shape(height, width, render_size)
     if rh * rw <= cap:
@@ -172,7 +190,7 @@ def kept_exif(im: Image.Image) -> Image.Exif | None:
 
 def encode(out: Image.Image, fmt: str, exif: Image.Exif | None = None) -> bytes:
     """A PIL result -> file bytes in ``fmt`` (jpeg / webp / png), EXIF and ICC profile kept."""
-    pil_format = FORMATS[fmt][0]
+    pil_format = WEB_FORMATS[fmt].pil
     if pil_format == "JPEG" and out.mode not in ("RGB", "L"):
         out = out.convert("RGB")  # JPEG has no alpha
     kw = dict(SAVE_OPTIONS[pil_format])
@@ -187,7 +205,7 @@ def encode(out: Image.Image, fmt: str, exif: Image.Exif | None = None) -> bytes:
 
 def result_name(name: str, fmt: str) -> str:
     stem = PurePath(name.replace("\\", "/")).stem or "picture"
-    return f"{stem}-colour{FORMATS[fmt][2]}"
+    return f"{stem}-colour{WEB_FORMATS[fmt].suffix}"
 
 
 def header_text(value: str) -> str:
@@ -210,9 +228,7 @@ def colorize_upload(data: bytes, reference: bytes | None, opts: Options, coloriz
     im = open_picture(data, max_pixels)
     frames = int(getattr(im, "n_frames", 1) or 1)
     ref = open_picture(reference, max_pixels, "reference picture") if reference else None
-    fmt = opts.format or _ALIASES.get(im.format or "", "png")
-    if fmt not in FORMATS:
-        fmt = "png"
+    fmt = opts.format or answer_format(im.format)
     if cancelled.is_set():
         raise Abandoned("before the model ran")
     out = colorizer(im, saturation=opts.saturation, hints=opts.hints, reference=ref, palette=opts.palette or None)
@@ -220,7 +236,7 @@ def colorize_upload(data: bytes, reference: bytes | None, opts: Options, coloriz
     del im
     if cancelled.is_set():
         raise Abandoned("before encoding")
-    return encode(out, fmt, exif), FORMATS[fmt][1], result_name(opts.name, fmt), frames
+    return encode(out, fmt, exif), WEB_FORMATS[fmt].mime, result_name(opts.name, fmt), frames
 
 
 def zip_files(files: list[tuple[str, bytes]]) -> bytes:

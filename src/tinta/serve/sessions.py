@@ -28,13 +28,12 @@ import torch.nn.functional as F
 from PIL import Image
 
 from tinta.errors import TintaError
-from tinta.imageio import Picture, read_picture, to_pil
-from tinta.inference import Colorizer, check_hints, model_output, paint, render_shape
+from tinta.imageio import WEB_FORMATS, Picture, read_picture, to_pil
+from tinta.inference import Colorizer, check_hints, model_output, paint, render_shape, resolve_render_size
 from tinta.serve.limits import Abandoned
 from tinta.serve.pictures import (
-    _ALIASES,
-    FORMATS,
     Options,
+    answer_format,
     encode,
     frames_note,
     kept_exif,
@@ -110,13 +109,13 @@ def _is_colour(im: Image.Image) -> bool:
 
 def read_kept(data: bytes, name: str, max_pixels: int) -> Kept:
     im = open_picture(data, max_pixels)
-    fmt = _ALIASES.get(im.format or "", "png")
+    fmt = answer_format(im.format)
     frames = int(getattr(im, "n_frames", 1) or 1)
     colour = _is_colour(im)
     pic = read_picture(im)
     exif = kept_exif(im)
     h, w = pic.L.shape
-    return Kept(secrets.token_urlsafe(12), name, data, fmt if fmt in FORMATS else "png", w, h, frames, colour, pic,
+    return Kept(secrets.token_urlsafe(12), name, data, fmt, w, h, frames, colour, pic,
                 exif)
 
 
@@ -217,7 +216,7 @@ def render_cost(kept: Kept, colorizer, preview: int | None) -> tuple[int, int]:
     """(estimated bytes, render pixels) of one render of ``kept``; see :func:`tinta.serve.pictures.cost`."""
     from tinta.serve.pictures import cost
 
-    rh, rw = render_shape(kept.height, kept.width, colorizer.render_size)
+    rh, rw = render_shape(kept.height, kept.width, resolve_render_size(None, colorizer.render_size))
     shown = kept.width * kept.height
     if preview and max(kept.width, kept.height) > preview:
         shown = round(shown * (preview / max(kept.width, kept.height)) ** 2)
@@ -255,7 +254,7 @@ def render(kept: Kept, opts: Options, colorizer, reference: bytes | None, max_pi
     if small:
         body = encode(out, "png" if out.mode == "RGBA" else "jpeg")
         return body, "image/png" if out.mode == "RGBA" else "image/jpeg", result_name(opts.name, fmt), True
-    return encode(out, fmt, kept.exif), FORMATS[fmt][1], result_name(opts.name, fmt), False
+    return encode(out, fmt, kept.exif), WEB_FORMATS[fmt].mime, result_name(opts.name, fmt), False
 
 
 def input_preview(kept: Kept, side: int) -> bytes:

@@ -233,7 +233,8 @@ def colorize_video(src: str | Path, dst: str | Path, model: str | Colorizer = "d
     ``src``'s name into), same frame rate, size, duration and audio. The container follows ``dst``'s
     suffix or ``format`` (mp4, m4v, mov, mkv, avi, webm). ``stabilize``: keep colours steady along the
     motion (True, or :class:`StabilizeOptions`; False: frame by frame). ``hints`` / ``reference`` /
-    ``palette`` guide the whole clip (guided models). ``shard=(I, N)``: this process's share of the frames
+    ``palette`` guide the whole clip (guided models). ``render_size`` (None: the model's own) applies to a
+    loaded :class:`~tinta.inference.Colorizer` too. ``shard=(I, N)``: this process's share of the frames
     (see the module docstring)."""
     folder = os.path.isdir(dst) or str(dst).endswith(("/", os.sep)) or not Path(dst).suffix
     src, dst = Path(src), Path(dst) / Path(src).name if folder else Path(dst)
@@ -242,7 +243,8 @@ def colorize_video(src: str | Path, dst: str | Path, model: str | Colorizer = "d
     if dst.resolve() == src.resolve():
         raise TintaError(f"output {dst} would overwrite the input; choose another path")
     stab = StabilizeOptions() if stabilize is True else (stabilize or None)
-    colorizer = model if isinstance(model, Colorizer) else cached_model(model, check_render_size(render_size))
+    colorizer = (model.at_render_size(render_size) if isinstance(model, Colorizer)
+                 else cached_model(model, check_render_size(render_size)))
     options = VideoOptions(saturation, stab, shard=tuple(shard), guide=colorizer.guide(hints, reference, palette),
                            progress=progress)
     dst.parent.mkdir(parents=True, exist_ok=True)

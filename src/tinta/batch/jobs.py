@@ -1,21 +1,7 @@
-"""Colourizing files and folders: input collection, output naming, sharding, the batch loop.
-
-Guarantees (tested in ``tests/faults``):
-
-- an input is never overwritten: no output path, summary or temporary file may be an input
-  of the whole run (every shard, every torchrun rank);
-- outputs are written to a temporary name and renamed, so none is ever half-written; a
-  temporary file left by a killed run is removed by the next run into the same folder;
-- output names never collide: with one input folder, outputs keep their paths relative
-  to it; with several inputs, their paths relative to the inputs' common folder; when
-  ``--format`` would give two inputs the same name, the input's own suffix is kept in it
-  (``photo-jpg.png``);
-- one bad file never stops the batch; every input is counted: done, failed, skipped.
-
-One job loop, :func:`run_jobs`, serves every way of running: the inputs colourized here one after the
-other (:func:`in_process`), or by the workers of a Ray cluster (:mod:`tinta.distributed`), which call
-:func:`run_one` on each input and send back its :class:`Outcome`.
-"""
+"""The batch's parts: planning (inputs, output names, shards), the guard against writing over an
+input, one input colourized (:func:`run_one`) and the one job loop (:func:`run_jobs`); see
+:mod:`tinta.batch` for the guarantees. Importing it loads no torch (the model's modules load when a
+picture is colourized), so ``tinta colorize --help`` stays light."""
 
 from __future__ import annotations
 
@@ -28,12 +14,10 @@ from pathlib import Path
 
 from tinta.errors import TintaError
 from tinta.files import os_error_line, read_json, sweep_stale_temps, write_json
-from tinta.hints import check_hints
-from tinta.imageio import FORMATS, output_format, read_picture, write_picture
+from tinta.imageio import FORMATS, PICTURE_SUFFIXES, output_format, read_picture, write_picture
 from tinta.video import CONTAINERS, VIDEO_SUFFIXES, container_of, is_video
 
-IMAGE_SUFFIXES = {"." + k for k in FORMATS}
-READABLE = IMAGE_SUFFIXES | VIDEO_SUFFIXES  # videos go through tinta.video
+READABLE = PICTURE_SUFFIXES | VIDEO_SUFFIXES  # videos go through tinta.video
 
 
 @dataclass
@@ -229,6 +213,8 @@ def refusal(job: Job, inputs: set[Path], shard: tuple[int, int] = (0, 1)) -> str
 
 
 def _colorize_picture(colorizer, job: Job, options: Options) -> Outcome:
+    from tinta.hints import check_hints
+
     pic = read_picture(job.src)
     if options.guide is not None:
         check_hints(options.guide.hints, pic.L.shape[1], pic.L.shape[0])
