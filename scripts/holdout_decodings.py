@@ -7,6 +7,7 @@ class on the original. ``--set KEY=VALUE`` then writes that value into the run's
 head.json when the run has one).
 
     python scripts/holdout_decodings.py runs/t-chroma --vary mix=0,0.25,0.5,0.75,1 [--max-val 512]
+    python scripts/holdout_decodings.py runs/shipped-default --vary blend=1 --holdout-of runs/t-chroma
     python scripts/holdout_decodings.py runs/t-chroma --set mix=0.75
 """
 
@@ -31,9 +32,10 @@ from tinta.train.config import TrainConfig
 from tinta.train.loop import load_train_val
 
 
-def holdout_outputs(run: str, max_val: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(model outputs, L, original uint8 sRGB) of the run's training hold-out."""
-    model, head, info = load_run(run)
+def holdout_outputs(run: str, max_val: int, holdout_of: str | None = None) -> tuple[torch.Tensor, ...]:
+    """(model outputs, L, original uint8 sRGB) of the training hold-out of ``holdout_of`` (default: the run's)."""
+    model, head, _ = load_run(run)
+    info = RunInfo.read(holdout_of or run)
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     cfg = TrainConfig(**{**{k: v for k, v in info.train.items() if k in fields}, "max_val": max_val,
                          "data_root": tuple(info.roots), "classes": tuple(info.train.get("classes") or ())})
@@ -56,14 +58,15 @@ def score(head, out, L, gt, judge: Judge, ref: torch.Tensor) -> dict[str, float]
             "cf_gap": float((cf - cf_gt).abs().mean()), "agree": 100 * agreement(judge.predict(rgb), ref)}
 
 
-def vary(run: str, key: str, values: list[float], max_val: int) -> None:
+def vary(run: str, key: str, values: list[float], max_val: int, holdout_of: str | None = None) -> None:
     _, head, _ = load_run(run)
-    out, L, gt = holdout_outputs(run, max_val)
+    out, L, gt = holdout_outputs(run, max_val, holdout_of)
     judge = Judge(cache=Path(os.environ.get("TINTA_CACHE", Path.home() / ".cache/tinta")) / "judge")
     ref = judge.predict(gt)
     grey = color.rgb_to_uint8(color.lab_to_rgb(color.join_lab(L, torch.zeros(len(L), 2, *L.shape[-2:]))))
     g = {"psnr": float(psnr(grey.float(), gt.float()).mean()), "agree": 100 * agreement(judge.predict(grey), ref)}
-    print(f"{run}: training hold-out, {len(gt)} images; grey PSNR {g['psnr']:.2f} dB, agreement {g['agree']:.1f}%")
+    print(f"{run}: training hold-out of {holdout_of or run}, {len(gt)} images; "
+          f"grey PSNR {g['psnr']:.2f} dB, agreement {g['agree']:.1f}%")
     print(f"| {key} | PSNR dB | CF | CF gap | agree % |\n|---|---|---|---|---|")
     for v in values:
         s = score(head_from_dict({**head.to_dict(), key: v}), out, L, gt, judge, ref)
@@ -87,12 +90,13 @@ def main() -> None:
     p.add_argument("--vary", help="KEY=V1,V2,... : a head option and the values to score")
     p.add_argument("--set", help="KEY=VALUE : write this value into the run's head")
     p.add_argument("--max-val", type=int, default=512)
+    p.add_argument("--holdout-of", help="another run whose training hold-out to use (to compare runs on one set)")
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     if a.vary:
         key, values = a.vary.split("=")
-        vary(a.run, key, [float(v) for v in values.split(",")], a.max_val)
+        vary(a.run, key, [float(v) for v in values.split(",")], a.max_val, a.holdout_of)
     if a.set:
         key, value = a.set.split("=")
         set_option(a.run, key, float(value))
