@@ -16,6 +16,7 @@ at every snapshot, so ``--resume`` continues from the last snapshot.
 from __future__ import annotations
 
 import shutil
+import time
 
 import torch
 import torch.nn as nn
@@ -160,7 +161,7 @@ def adversarial_phase(s, critic, both, state: dict, info: RunInfo, validate) -> 
     cfg, tr = s.cfg, Batches(s.train_set, s.device)
     gen = torch.Generator().manual_seed(cfg.seed + 1 + state["images"])
     todo = batches_of(len(s.train_set), cfg, s.d, 1, cfg.max_train or len(s.train_set))
-    done, next_snap = 0, state["images"] + cfg.snapshot_every
+    done, next_snap, t0 = 0, state["images"] + cfg.snapshot_every, time.perf_counter()
     for idx in tqdm(todo, desc="adversarial", leave=False, mininterval=1.0):
         done += len(idx)
         if done <= state["images"]:
@@ -171,11 +172,13 @@ def adversarial_phase(s, critic, both, state: dict, info: RunInfo, validate) -> 
         critic_step(critic, s.opt, lab, ab)
         if done >= next_snap or idx is todo[-1]:
             state["images"], next_snap = done, done + cfg.snapshot_every
+            state["train_seconds"] += time.perf_counter() - t0  # training only, not the snapshot's validation
             row = {"images": done, "snapshot": write_snapshot(s, done, info), "adversarial": round(adv, 4),
                    **validate(s.model)}
             state["rows"].append(row)
-            print(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+            print(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
             ckpt.commit(s.run_dir, both, s.opt, state)
+            t0 = time.perf_counter()
     best = pick(state["rows"])
     state["picked"] = best["snapshot"]
     shutil.copyfile(s.run_dir / best["snapshot"] / "best.safetensors", s.run_dir / "best.safetensors")
