@@ -26,6 +26,11 @@ it), and because tinta needs a few things kornia does not have: uint8 input,
 the L-only helpers (:func:`rgb_to_grey`, :func:`lightness_to_grey`,
 :func:`grey_to_lightness`) and OpenCV's 8-bit Lab (:func:`opencv8_to_lab`).
 
+One other Lab path exists, on purpose: film frames (``tinta.video.pipeline.lightness`` / ``to_rgb8``) go
+through OpenCV's float Lab conversion, the same D65 sRGB formulas within 0.2 L but several times faster per
+720p frame on numpy arrays; ``tests/test_video.py`` pins the two paths to each other. Everything else
+(pictures, training, evaluation, serving) uses the functions here.
+
 Model normalisation is defined here once: ``L / 100`` in [0, 1] and
 ``ab / 110`` in about [-1, 1].
 """
