@@ -119,9 +119,13 @@ def train(cfg: TrainConfig) -> dict:
     """Train ``cfg.model``; returns the final state (also in ``<out>/checkpoint/state.json``)."""
     d = distributed.setup(cfg.device)
     try:
-        return _train(cfg, d)
-    finally:
+        state = _train(cfg, d)
+    except BaseException:
         distributed.teardown(d)
+        raise
+    distributed.barrier(d)  # every rank done with every collective before the group goes (gloo aborts otherwise)
+    distributed.teardown(d)
+    return state
 
 
 def _autocast(cfg: TrainConfig, device: torch.device):
