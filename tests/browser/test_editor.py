@@ -207,6 +207,9 @@ def test_one_photo_can_be_added_to_a_batch_and_a_failed_one_retried(page, site):
     page.set_input_files("#file", [str(site["files"] / n) for n in ("small.png", "notes.txt")])
     page.wait_for_selector("button[aria-label='Retry notes.txt']")
     sessions = []
+    # small.png's own upload first, so the listener below counts the retry's upload only
+    page.wait_for_function("() => [...document.querySelectorAll('#batch-list .state')]"
+                           ".some(s => s.textContent.startsWith('done'))", timeout=20000)
     page.on("request", lambda r: sessions.append(r) if r.url.endswith("/sessions") else None)
     page.click("button[aria-label='Retry notes.txt']")
     until(page, lambda: len(sessions) == 1)
