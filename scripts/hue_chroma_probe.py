@@ -18,8 +18,7 @@ from holdout_decodings import holdout_outputs
 
 from tinta import color
 from tinta.data import load_dataset
-from tinta.data.base import batch_to_lab
-from tinta.evaluate.evaluate import spread_subset
+from tinta.data.base import batch_to_lab, spread_subset
 from tinta.evaluate.judge import Judge, agreement
 from tinta.evaluate.metrics import colourfulness, psnr
 from tinta.inference import predict_ab

@@ -14,9 +14,8 @@ import torch
 
 from tinta import color
 from tinta.data import load_dataset
-from tinta.data.base import batch_rgb8, batch_to_lab
+from tinta.data.base import batch_rgb8, batch_to_lab, spread_subset
 from tinta.evaluate import metrics
-from tinta.evaluate.evaluate import spread_subset
 from tinta.hints import HINT_PATCH, propagate_hints, sample_hints
 from tinta.inference import Guide, load_model, upsample_ab
 

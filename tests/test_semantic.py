@@ -68,7 +68,7 @@ def test_classifier_prefers_colour_to_grey_on_real_photos():
 
 
 def test_spread_subset_covers_the_split_evenly():
-    from tinta.evaluate.evaluate import spread_subset
+    from tinta.data.base import spread_subset
 
     data = _imageset(10)
     data.labels = torch.arange(10) // 5  # two classes in order, as folders load

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from tinta import color
-from tinta.data.base import ImageSet, batch_to_lab
+from tinta.data.base import ImageSet, batch_to_lab, spread_subset
 from tinta.errors import TintaError
 from tinta.files import atomic_write
 from tinta.hints import GLOBAL_DIM, HINT_CHANNELS, ab_histogram
@@ -96,9 +96,9 @@ def build_index(model: ColorizationModel, data: ImageSet, count: int = 4096, k: 
     if not model.takes_hints:
         raise TintaError("a colour index is built for a hint-taking model (guided-unet)")
     model.eval()
-    idx = torch.linspace(0, len(data) - 1, min(count, len(data))).round().long().unique()
+    data = spread_subset(data, count)
     keys, hists = [], []
-    for chunk in idx.split(batch_size):
+    for chunk in torch.arange(len(data)).split(batch_size):
         lab = batch_to_lab(data.get(chunk), data.colorspace)  # (b, 3, H, W)
         x = torch.cat([color.normalize_l(lab[:, :1]), lab.new_zeros(len(lab), HINT_CHANNELS, *lab.shape[-2:])], 1)
         keys.append(F.normalize(model.encode(x)[-1].mean((2, 3)), dim=1))  # (b, D)

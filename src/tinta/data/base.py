@@ -104,6 +104,14 @@ def concat_sets(sets: Sequence[ImageSet], split: str) -> ImageSet:
                     skipped)
 
 
+def spread_subset(data: ImageSet, count: int | None) -> ImageSet:
+    """At most ``count`` images evenly spaced over ``data`` (every source and class of a joined set keeps its
+    share), or all of them (``count`` None, 0, or at least ``len(data)``)."""
+    if not count or count >= len(data):
+        return data
+    return data.subset(torch.linspace(0, len(data) - 1, count).round().long())
+
+
 def batch_to_lab(batch: torch.Tensor, colorspace: str) -> torch.Tensor:
     """uint8 ``(B, 3, H, W)`` in ``colorspace`` -> float Lab ``(B, 3, H, W)``."""
     if colorspace == "rgb":

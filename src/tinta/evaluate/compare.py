@@ -19,14 +19,13 @@ from PIL import Image, ImageDraw
 
 from tinta import color
 from tinta.data import load_dataset
-from tinta.data.base import batch_rgb8, batch_to_lab
+from tinta.data.base import batch_rgb8, batch_to_lab, spread_subset
 from tinta.errors import TintaError
 from tinta.evaluate.evaluate import (
     evaluate_run,
     grid_indices,
     report_name,
     save_grid,
-    spread_subset,
 )
 from tinta.files import atomic_write, read_json, write_json, write_text
 from tinta.inference import predict_ab, resolve_render_size, set_native_output, upsample_ab

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from tinta import color
-from tinta.data.base import ImageSet, batch_rgb8, batch_to_lab, iterate_batches
+from tinta.data.base import ImageSet, batch_rgb8, batch_to_lab, iterate_batches, spread_subset
 from tinta.errors import TintaError
 from tinta.evaluate import metrics
 from tinta.files import atomic_write, write_json
@@ -24,13 +24,6 @@ from tinta.inference import model_output, render_input, resolve_render_size, set
 from tinta.runs import load_run
 
 GRID_IMAGES = 16
-
-
-def spread_subset(data: ImageSet, count: int | None) -> ImageSet:
-    """``count`` images evenly spaced over the split (so every class is represented), or all."""
-    if not count or count >= len(data):
-        return data
-    return data.subset(torch.linspace(0, len(data) - 1, count).round().long())
 
 
 def grid_indices(n: int, count: int = GRID_IMAGES) -> list[int]:

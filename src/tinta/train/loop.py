@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from tinta import color
 from tinta.data import load_dataset
-from tinta.data.base import ImageSet, concat_sets, holdout_split
+from tinta.data.base import ImageSet, concat_sets, holdout_split, spread_subset
 from tinta.errors import TintaError
 from tinta.evaluate.metrics import colourfulness
 from tinta.files import atomic_write, sweep_stale_temps
@@ -104,15 +104,7 @@ def load_train_val(cfg: TrainConfig) -> tuple[ImageSet, ImageSet]:
         trains.append(full.subset(tr_idx, "train"))
         vals.append(full.subset(va_idx, "holdout"))
     train, val = concat_sets(trains, "train"), concat_sets(vals, "holdout")
-    return spread(train, cfg.max_train), spread(val, cfg.max_val)
-
-
-def spread(data: ImageSet, count: int | None) -> ImageSet:
-    """At most ``count`` images evenly spaced over ``data`` (every source and class of a joined set keeps
-    its share), or all of them."""
-    if not count or count >= len(data):
-        return data
-    return data.subset(torch.linspace(0, len(data) - 1, count).round().long())
+    return spread_subset(train, cfg.max_train), spread_subset(val, cfg.max_val)
 
 
 def train(cfg: TrainConfig) -> dict:
