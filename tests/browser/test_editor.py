@@ -37,6 +37,16 @@ def _hinting(page, site, name="other.png"):
     page.click("#hint-mode")
 
 
+def _one_hint_placed(page, site):
+    """:func:`_hinting`, then one click at the centre, seen by the model and rendered; returns the model."""
+    taker = site["models"].extra["hint-test"]
+    _hinting(page, site)
+    _click_at(page, 0.5, 0.5)
+    until(page, lambda: taker.seen and taker.seen[-1] == [(15, 20, (192, 48, 32))])
+    page.wait_for_function(IDLE)
+    return taker
+
+
 def _click_at(page, fx: float, fy: float):
     box = page.locator("#before").bounding_box()
     page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
@@ -62,11 +72,7 @@ def test_a_mouse_drag_moves_the_divider(page, site):
 # --- defect 2: hints with a model that takes none -----------------------------------------------------------
 
 def test_hints_are_kept_aside_for_a_model_that_takes_none(page, site):
-    taker = site["models"].extra["hint-test"]
-    _hinting(page, site)
-    _click_at(page, 0.5, 0.5)
-    until(page, lambda: taker.seen and taker.seen[-1] == [(15, 20, (192, 48, 32))])
-    page.wait_for_function(IDLE)
+    taker = _one_hint_placed(page, site)
     page.select_option("#model", site["models"].default)  # takes no hints
     page.wait_for_function(IDLE)
     assert "done in" in page.inner_text("#status") and page.is_visible("#download")
@@ -239,11 +245,7 @@ def test_download_all_builds_the_zip_in_the_page(page, site):
 # --- defect 8 --------------------------------------------------------------------------------------------
 
 def test_markers_are_inert_with_hint_mode_off_and_the_eyedropper_leaves_them(page, site):
-    taker = site["models"].extra["hint-test"]
-    _hinting(page, site)
-    _click_at(page, 0.5, 0.5)
-    until(page, lambda: taker.seen and taker.seen[-1] == [(15, 20, (192, 48, 32))])
-    page.wait_for_function(IDLE)
+    taker = _one_hint_placed(page, site)
     page.click("#hint-mode")  # off
     calls = len(taker.seen)
     hint = page.locator(".hint").bounding_box()
