@@ -3,8 +3,8 @@
 For each value of one head option (e.g. the chroma head's ``mix``, the joint head's ``blend``), the run's
 hold-out (the same 3% of each training source that `tinta train` held out, at most --max-val images) is
 colourized and scored: PSNR, colourfulness (CF), mean per-image CF gap, and the judge's agreement with its
-class on the original. ``--set KEY=VALUE`` then writes that value into the run's head (config.json, and
-head.json when the run has one).
+class on the original. ``--set KEY=VALUE`` then writes that value into the run's head (config.json; and the
+head.json of a run written before the head moved there).
 
     python scripts/holdout_decodings.py runs/t-chroma --vary mix=0,0.25,0.5,0.75,1 [--max-val 512]
     python scripts/holdout_decodings.py runs/shipped-default --vary blend=1 --holdout-of runs/t-chroma

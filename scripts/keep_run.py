@@ -1,5 +1,6 @@
 """Keep a run's best weights in the repository between sessions, small: fp16 safetensors beside its
-config.json and head.json, in a folder that `tinta train --init-from` and `tinta compare` read like a run.
+config.json (and an older run's head.json), in a folder that `tinta train --init-from` and
+`tinta compare` read like a run.
 
     python scripts/keep_run.py runs/t-control kept/t-control
 """

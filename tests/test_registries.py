@@ -3,8 +3,6 @@ source is one table entry, every model is a ColorizationModel, and an unknown na
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
@@ -13,6 +11,7 @@ from tinta.data.base import DataSource
 from tinta.errors import TintaError
 from tinta.heads import HEADS, Head, head_class, head_from_dict
 from tinta.models import ColorizationModel, create_model, registry
+from tinta.runs import RunInfo
 from tinta.train.config import TrainConfig
 from tinta.train.fit_heads import build_head
 
@@ -48,7 +47,8 @@ def test_every_registered_head_is_built_for_training(name, tiny, tmp_path):
     assert head_from_dict(d).to_dict() == d
     ab = head.predict(torch.randn(1, head.out_channels, 4, 4), head.main)
     assert ab.shape == (1, 2, 4, 4)
-    assert head_from_dict(json.loads((tmp_path / "run" / "head.json").read_text())).to_dict() == d
+    assert RunInfo.read(tmp_path / "run").head.to_dict() == d  # written once, in config.json, before the model
+    assert build_head(_cfg(root, "regression"), tmp_path / "run", train_set).to_dict() == d  # resume: the saved one
 
 
 def test_unknown_head_name_is_a_user_error(tiny, tmp_path):

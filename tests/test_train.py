@@ -25,9 +25,10 @@ def _train(args, root, out, epochs=1, extra=()):
 def test_palette_model_trains_evaluates_and_resumes(tiny_cifar, tmp_path, capsys):
     run = tmp_path / "runs" / "seed"
     assert _train(["--model", "seed-cnn", "--classes", "horse", "--k", "4"], tiny_cifar, run) == 0
-    for f in ("config.json", "head.json", "best.safetensors", "checkpoint/last.safetensors", "metrics.csv",
+    for f in ("config.json", "best.safetensors", "checkpoint/last.safetensors", "metrics.csv",
               "checkpoint/state.json", "checkpoint/optimizer.pt"):
         assert (run / f).exists(), f
+    assert not (run / "head.json").exists()  # the head is stored once, in config.json
     config = json.loads((run / "config.json").read_text())
     assert config["head"]["name"] == "palette" and config["out_channels"] == 4 and config["data"]["train"] == 16
     # a second run into the same folder without --resume is refused, not overwritten

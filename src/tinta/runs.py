@@ -1,12 +1,12 @@
 """Run folders written by ``tinta train``, read through one typed schema, and model weights.
 
 A run folder holds ``config.json`` (:class:`RunInfo`, written and read only through it: the
-training configuration, the head, the model's construction arguments), ``head.json`` (the same
-head alone, written by :mod:`tinta.train.fit_heads` before the model exists, for the other ranks of
-a distributed run and for ``--resume``), ``best.safetensors`` (the best weights so far),
+training configuration, the head, the model's construction arguments; first written by
+:mod:`tinta.train.fit_heads` as soon as the head is fitted, for the other ranks of a distributed run
+and for ``--resume``, then whole once the model exists), ``best.safetensors`` (the best weights so far),
 ``checkpoint/`` (the last epoch's weights, optimizer and state, committed as one unit: see
 :mod:`tinta.train.checkpoint`) and ``metrics.csv``. Folders written by older versions (head
-as ``task`` plus ``palette.json`` / ``bins.json``, checkpoint files at the top) still load.
+as ``task`` plus ``palette.json`` / ``bins.json``, or also in ``head.json``; checkpoint files at the top) still load.
 """
 
 from __future__ import annotations

@@ -1,16 +1,22 @@
 """Building a head for a training run: as saved in the run folder, as the ``--init-from`` run had it,
-or new (:meth:`tinta.heads.Head.for_training` of the class registered under the head's name)."""
+or new (:meth:`tinta.heads.Head.for_training` of the class registered under the head's name).
+
+The head lives in one place, the run's ``config.json`` (:class:`tinta.runs.RunInfo`): it is written
+there as soon as it is fitted, before the model exists, for the other ranks of a distributed run and
+for ``--resume``; training rewrites the file whole once the model is built. Older run folders kept
+it in ``head.json`` (:data:`OLD_HEAD_FILE`), still read."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from tinta.data.base import ImageSet
-from tinta.files import read_json, write_json
+from tinta.files import read_json
 from tinta.heads import Head, head_class, head_from_dict
+from tinta.runs import CONFIG_FILE, RunInfo
 from tinta.train.config import TrainConfig
 
-HEAD_FILE = "head.json"
+OLD_HEAD_FILE = "head.json"  # runs written before the head moved into config.json
 
 
 def _fit_head(cfg: TrainConfig, train_set: ImageSet) -> Head:
@@ -18,9 +24,18 @@ def _fit_head(cfg: TrainConfig, train_set: ImageSet) -> Head:
     return head_class(cfg.resolved_head).for_training(cfg, train_set)
 
 
+def _stored_head(run_dir: Path) -> dict | None:
+    """The head as ``run_dir`` stores it: ``config.json``'s, else an older folder's ``head.json``."""
+    if (run_dir / CONFIG_FILE).is_file():
+        head = read_json(run_dir / CONFIG_FILE).get("head")
+        if isinstance(head, dict):
+            return head
+    return read_json(run_dir / OLD_HEAD_FILE) if (run_dir / OLD_HEAD_FILE).is_file() else None
+
+
 def _saved_head(run_dir: Path, cfg: TrainConfig) -> Head | None:
-    if (run_dir / HEAD_FILE).is_file():
-        return head_from_dict(read_json(run_dir / HEAD_FILE))
+    if (d := _stored_head(run_dir)) is not None:
+        return head_from_dict(d)
     name = cfg.resolved_head
     legacy = run_dir / f"{name}.json"  # older run folders: the fitted part (palette.json, bins.json) alone
     if legacy.is_file():
@@ -34,12 +49,8 @@ def _init_head(cfg: TrainConfig) -> Head | None:
     the weights copied from it (a head fitted anew on other data would scramble the outputs)."""
     if not cfg.init_from:
         return None
-    path, config = Path(cfg.init_from) / HEAD_FILE, Path(cfg.init_from) / "config.json"
-    if path.is_file():
-        d = read_json(path)
-    elif config.is_file():  # shipped weights laid out as a run (tinta.pretrained.as_run) keep it here
-        d = read_json(config).get("head") or {}
-    else:
+    d = _stored_head(Path(cfg.init_from))
+    if d is None:
         return None
     wanted = head_class(cfg.resolved_head)
     if d.get("name") != cfg.resolved_head and d.get("name") not in wanted.grows_from:
@@ -60,5 +71,5 @@ def build_head(cfg: TrainConfig, run_dir: Path, train_set: ImageSet, write: bool
     if head is None:
         head = _init_head(cfg) or _fit_head(cfg, train_set)
         if write:
-            write_json(Path(run_dir) / HEAD_FILE, head.to_dict(), indent=None)
+            RunInfo.create(cfg.to_dict(), head).write(run_dir)  # completed once the model exists
     return head
