@@ -11,8 +11,10 @@ import torch
 from PIL import Image
 
 from tinta.data import cifar, load_dataset
+from tinta.data.base import cache_dir
 from tinta.data.cifar import RestrictedUnpickler, load_cifar10, unpickle
 from tinta.errors import TintaError
+from tinta.files import TMP_MARK
 
 from data_helpers import (
     CLASSES,
@@ -105,6 +107,15 @@ def test_cache_second_load_equal_and_from_cache(tmp_path, monkeypatch):
     second = load_cifar10(d, "train", classes=["horse"])
     assert torch.equal(first.images, second.images) and torch.equal(first.labels, second.labels)
     assert second.classes == first.classes and second.skipped == first.skipped
+
+
+def test_a_killed_cache_write_is_swept_by_the_next(tmp_path):
+    stale = cache_dir() / f".cifar10-train-native-0.safetensors{TMP_MARK}999999999"  # no such process
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"half")
+    load_cifar10(write_cifar_python(tmp_path), "train", classes=["horse"])
+    assert not stale.exists()
+    assert all(p.suffix == ".safetensors" and TMP_MARK not in p.name for p in cache_dir().iterdir())
 
 
 def test_cache_invalidated_when_source_changes(tmp_path):

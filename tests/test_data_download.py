@@ -13,6 +13,7 @@ from tinta.cli import main
 from tinta.data import load_dataset
 from tinta.data.download import FILENAME, download_cifar10
 from tinta.errors import TintaError
+from tinta.files import TMP_MARK
 
 from data_helpers import make_tar, write_cifar_python
 
@@ -52,6 +53,15 @@ def test_good_md5(tmp_path, server):
     assert len(load_dataset("cifar10", out, "test")) == 20
     download_cifar10(out, url=f"{base}/{FILENAME}", md5=md5, quiet=True)  # present: not fetched again
     assert len(hits) == 1
+
+
+def test_a_killed_download_is_swept(tmp_path, server):
+    base, md5, _ = server
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / f".{FILENAME}{TMP_MARK}999999999").write_bytes(b"half")  # left by a killed download (no such process)
+    download_cifar10(out, url=f"{base}/{FILENAME}", md5=md5, quiet=True)
+    assert sorted(p.name for p in out.iterdir()) == [FILENAME]
 
 
 def test_bad_md5_leaves_nothing(tmp_path, server):

@@ -21,6 +21,7 @@ import torch
 
 from tinta import color
 from tinta.errors import TintaError
+from tinta.files import atomic_write, sweep_stale_temps
 
 CACHE_VERSION = 1
 
@@ -192,14 +193,19 @@ def cache_key(kind: str, root: Path, split: str, size: int | None, extra: str = 
     return f"{kind}-{split}-{size or 'native'}-{hashlib.sha1(raw.encode()).hexdigest()[:16]}"
 
 
-def save_cached(ds: ImageSet, key: str) -> Path:
-    """Write ``ds`` to the cache as one safetensors file (temp name, then rename)."""
-    from safetensors.torch import save_file
-
+def cache_write(name: str, write: Callable[[Path], object]) -> Path:
+    """Write the cache file ``name`` through :func:`tinta.files.atomic_write` (``write(tmp)``, then the
+    rename); first removes what an earlier killed writer left in the cache."""
     d = cache_dir()
     d.mkdir(parents=True, exist_ok=True)
-    path = d / f"{key}.safetensors"
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    sweep_stale_temps(d)
+    return atomic_write(d / name, write)
+
+
+def save_cached(ds: ImageSet, key: str) -> Path:
+    """Write ``ds`` to the cache as one safetensors file (see :func:`cache_write`)."""
+    from safetensors.torch import save_file
+
     meta = {
         "classes": json.dumps(ds.classes),
         "split": ds.split,
@@ -208,9 +214,8 @@ def save_cached(ds: ImageSet, key: str) -> Path:
         "skipped": json.dumps(ds.skipped),
     }
     images = torch.as_tensor(np.asarray(ds.images)).contiguous()
-    save_file({"images": images, "labels": ds.labels.contiguous()}, str(tmp), metadata=meta)
-    os.replace(tmp, path)
-    return path
+    tensors = {"images": images, "labels": ds.labels.contiguous()}
+    return cache_write(f"{key}.safetensors", lambda tmp: save_file(tensors, str(tmp), metadata=meta))
 
 
 def load_cached(key: str) -> ImageSet | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 import urllib.error
 import urllib.request
@@ -12,6 +11,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from tinta.errors import TintaError
+from tinta.files import atomic_path, sweep_stale_temps
 
 OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 OFFICIAL_MD5 = "c58f30108f718f92721af3b95e74349a"
@@ -45,33 +45,32 @@ def download_cifar10(to_dir: str | Path, url: str = OFFICIAL_URL, md5: str = OFF
         to_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise TintaError(f"cannot create {to_dir}: {e}") from e
-    tmp = to_dir / f".{FILENAME}.part{os.getpid()}"
-    h, got = hashlib.md5(), 0
+    sweep_stale_temps(to_dir)  # what a killed download left
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, "wb") as f:
-            total = int(r.headers.get("Content-Length") or 0)
-            # disable=None: a bar only when stderr is a terminal
-            with tqdm(total=total or None, unit="B", unit_scale=True, desc=FILENAME, file=sys.stderr,
-                      disable=True if quiet else None) as bar:
-                for chunk in iter(lambda: r.read(_CHUNK), b""):
-                    f.write(chunk)
-                    h.update(chunk)
-                    got += len(chunk)
-                    bar.update(len(chunk))
-        if total and got != total:
-            raise TintaError(f"download of {url} incomplete: {got} of {total} bytes")
+        with atomic_path(final, mkdir=False) as tmp:  # renamed to final only when complete and verified
+            digest = _stream(url, tmp, timeout, quiet)
+            if digest != md5:
+                raise TintaError(f"download of {url} has md5 {digest}, expected {md5}; nothing was saved")
     except (urllib.error.URLError, OSError, ValueError) as e:
-        tmp.unlink(missing_ok=True)
-        if isinstance(e, urllib.error.HTTPError):
-            reason = f"HTTP {e.code} {e.reason}"
-        else:
-            reason = getattr(e, "reason", None) or e
+        http = isinstance(e, urllib.error.HTTPError)
+        reason = f"HTTP {e.code} {e.reason}" if http else getattr(e, "reason", None) or e
         raise TintaError(f"download of {url} failed: {reason}") from e
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if h.hexdigest() != md5:
-        tmp.unlink(missing_ok=True)
-        raise TintaError(f"download of {url} has md5 {h.hexdigest()}, expected {md5}; nothing was saved")
-    os.replace(tmp, final)
     return final
+
+
+def _stream(url: str, to: Path, timeout: float, quiet: bool) -> str:
+    """Stream ``url`` into the file ``to``; returns its MD5 (TintaError when fewer bytes came than announced)."""
+    h, got = hashlib.md5(), 0
+    with urllib.request.urlopen(url, timeout=timeout) as r, open(to, "wb") as f:
+        total = int(r.headers.get("Content-Length") or 0)
+        # disable=None: a bar only when stderr is a terminal
+        with tqdm(total=total or None, unit="B", unit_scale=True, desc=FILENAME, file=sys.stderr,
+                  disable=True if quiet else None) as bar:
+            for chunk in iter(lambda: r.read(_CHUNK), b""):
+                f.write(chunk)
+                h.update(chunk)
+                got += len(chunk)
+                bar.update(len(chunk))
+    if total and got != total:
+        raise TintaError(f"download of {url} incomplete: {got} of {total} bytes")
+    return h.hexdigest()

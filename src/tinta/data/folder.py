@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,16 @@ import torch
 
 from tinta.data import images as imgs
 from tinta.data.archive import is_archive, iter_tar
-from tinta.data.base import DataSource, ImageSet, cache_dir, cache_key, load_cached, save_cached, source_fingerprint
+from tinta.data.base import (
+    DataSource,
+    ImageSet,
+    cache_dir,
+    cache_key,
+    cache_write,
+    load_cached,
+    save_cached,
+    source_fingerprint,
+)
 from tinta.errors import TintaError
 
 SPLIT_NAMES = ("train", "val", "test")
@@ -54,10 +62,7 @@ def list_images(root: Path) -> list[str]:
         except ValueError:
             pass
     names = sorted(n for n, _ in iter_tar(root, want=lambda n: False) if imgs.is_image_name(n))
-    listing.parent.mkdir(parents=True, exist_ok=True)
-    tmp = listing.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(names))
-    os.replace(tmp, listing)
+    cache_write(listing.name, lambda tmp: tmp.write_text(json.dumps(names)))
     return names
 
 
