@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,17 @@ from tinta.cli import main
 from tinta.files import TMP_MARK
 
 from helpers import make_run, photo
+
+HELD = Path(__file__).with_name("held.py")  # runs tinta held at a known point until a signal comes
+
+
+def wait_until_held(p: subprocess.Popen, marker: Path) -> None:
+    """Wait for a ``held.py`` process to reach its held point (the deadline only bounds a broken run)."""
+    deadline = time.monotonic() + 300
+    while not marker.exists():
+        assert p.poll() is None, p.communicate()[1]
+        assert time.monotonic() < deadline, "never reached the held point"
+        time.sleep(0.02)
 
 
 @pytest.fixture(scope="session")
