@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from tinta.data.base import ImageSet
+from tinta import color
+from tinta.data.base import ImageSet, batch_to_lab
 from tinta.evaluate.evaluate import evaluate_model
 from tinta.evaluate.semantic import IMAGENET_INDEX, Top1, imagenet_targets
 from tinta.heads import RegressionHead
@@ -38,10 +39,12 @@ def test_every_row_gets_top1_and_ground_truth_matches_the_classifier():
     data = _imageset()
     model = create_model("small-unet", 2, width=8).eval()
     results, _ = evaluate_model(model, RegressionHead(), data, batch_size=3, semantic=True)
-    for row in ("ab", "grey", "gt"):
-        assert 0.0 <= results[row]["top1"] <= 1.0
-    direct = Top1().correct(data.images, imagenet_targets(data.classes, data.labels)).mean().item()
-    assert results["gt"]["top1"] == pytest.approx(direct)
+    targets, top1 = imagenet_targets(data.classes, data.labels), Top1()
+    assert results["gt"]["top1"] == pytest.approx(top1.correct(data.images, targets).mean().item())
+    L = batch_to_lab(data.images, "rgb")[:, :1]
+    grey8 = color.rgb_to_uint8(color.lightness_to_grey(L)).expand(-1, 3, -1, -1)
+    assert results["grey"]["top1"] == pytest.approx(top1.correct(grey8, targets).mean().item())
+    assert 0.0 <= results["ab"]["top1"] <= 1.0
 
 
 def test_no_top1_without_wordnet_classes():
