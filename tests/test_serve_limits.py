@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from browser.server import ServedModels, SlowForBig, request, running
+from browser.server import Gated, ServedModels, health_reaches, request, running
 from tinta.serve import Limits, ModelCache
 from tinta.serve.security import allowed_hosts, host_name
 
@@ -173,45 +173,48 @@ def _post_in_thread(url, body, out, i):
 
 
 def test_a_full_queue_gets_503_with_retry_after(run):
-    slow = ServedModels(str(run), wrap=lambda c: SlowForBig(c, seconds=0.6, width=20))
+    gated = ServedModels(str(run), wrap=Gated)
     limits = Limits(max_bytes=50_000, workers=1, queue=1)
-    with running(run, models=slow, limits=limits) as srv:
-        out = [None] * 3
+    with running(run, models=gated, limits=limits) as srv:
+        model, out = gated.load(None), [None] * 2
         threads = [threading.Thread(target=_post_in_thread, args=(srv.url + "colorize", _png(), out, i))
-                   for i in range(3)]
-        for t in threads:
-            t.start()
-            time.sleep(0.1)
+                   for i in range(2)]
+        threads[0].start()
+        health_reaches(srv.url, running=1)  # the first holds the one worker
+        threads[1].start()
+        health_reaches(srv.url, queued=1)  # the second fills the queue
+        status, headers, body = request(srv.url + "colorize", "POST", _png())
+        assert status == 503 and int(headers["retry-after"]) >= 1 and "busy" in json.loads(body)["error"]
+        model.let_one()
+        model.let_one()
         for t in threads:
             t.join()
-        codes = sorted(r[0] for r in out)
-        assert codes == [200, 200, 503]
-        busy = next(r for r in out if r[0] == 503)
-        assert int(busy[1]["retry-after"]) >= 1 and "busy" in json.loads(busy[2])["error"]
-        assert json.loads(request(srv.url + "health")[2])["refused"] == 1
+        assert [r[0] for r in out] == [200, 200]
+        assert health_reaches(srv.url, done=2)["refused"] == 1
 
 
 def test_work_of_a_client_that_left_is_dropped_quietly(run, caplog):
-    slow = ServedModels(str(run), wrap=lambda c: SlowForBig(c, seconds=0.6, width=20))
+    gated = ServedModels(str(run), wrap=Gated)
     limits = Limits(max_bytes=50_000, workers=1, queue=2)
     body = _png()
-    with caplog.at_level(logging.INFO), running(run, models=slow, limits=limits) as srv:
+    with caplog.at_level(logging.INFO), running(run, models=gated, limits=limits) as srv:
+        model = gated.load(None)
         first = threading.Thread(target=_post_in_thread, args=(srv.url + "colorize", body, [None], 0))
         first.start()
-        time.sleep(0.2)
+        health_reaches(srv.url, running=1)
         with _connect(srv) as s:  # queued behind the first, then gone
             s.sendall(_head("POST", "/colorize", {"Content-Length": len(body)}) + body)
-            time.sleep(0.2)
+            health_reaches(srv.url, queued=1)
+        health_reaches(srv.url, queued=0, abandoned=1)
+        model.let_one()
         first.join()
-        with _connect(srv) as s:  # running, then gone: dropped before encoding, no traceback
+        with _connect(srv) as s:  # running, then gone: dropped at the model's next layer, no traceback
             s.sendall(_head("POST", "/colorize", {"Content-Length": len(body)}) + body)
-            time.sleep(0.3)
-        deadline = time.monotonic() + 5
-        while json.loads(request(srv.url + "health")[2])["running"] and time.monotonic() < deadline:
-            time.sleep(0.1)
-        stats = json.loads(request(srv.url + "health")[2])
-    assert stats["abandoned"] == 2 and stats["done"] == 1
-    assert slow.wrapped[str(run)].calls == 2  # the queued one never reached the model
+            health_reaches(srv.url, running=1)
+        model.let_one(once_client_left=True)
+        stats = health_reaches(srv.url, running=0, abandoned=2)
+    assert stats["done"] == 1
+    assert model.calls == 2  # the queued one never reached the model
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert "BrokenPipe" not in caplog.text and "Traceback" not in caplog.text
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import copy
 import http.client
 import json
+import queue
 import threading
 import time
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from tinta.serve import Limits, ModelCache, make_server
+from tinta.serve import Limits, ModelCache, limits, make_server
 
 
 class SlowForBig:
@@ -26,6 +27,39 @@ class SlowForBig:
         if self.width < image.width <= self.upto:
             time.sleep(self.seconds)
         return self.inner(image, saturation=saturation, **kw)
+
+
+class Gated:
+    """Wraps a Colorizer: each call waits for a permit the test gives (:meth:`let_one`), so a test orders
+    requests by the server's state instead of by sleeps; counts calls."""
+
+    def __init__(self, colorizer, timeout: float = 60.0):
+        self.inner, self.timeout, self.calls = colorizer, timeout, 0
+        self.name, self.render_size = colorizer.name, colorizer.render_size
+        self._permits: queue.Queue[bool] = queue.Queue()
+
+    def let_one(self, once_client_left: bool = False) -> None:
+        """Let one call through; ``once_client_left``: only after the server has seen its client leave
+        (the request's cancel event, :mod:`tinta.serve.limits`), so the model run then stops."""
+        self._permits.put(once_client_left)
+
+    def __call__(self, image, saturation=1.0, **kw):
+        self.calls += 1
+        once_client_left = self._permits.get(timeout=self.timeout)
+        if once_client_left:
+            assert limits._current.cancelled.wait(self.timeout), "the server never saw the client leave"
+        return self.inner(image, saturation=saturation, **kw)
+
+
+def health_reaches(url: str, deadline_s: float = 60.0, **want) -> dict:
+    """Poll ``GET /health`` until its fields equal ``want`` (the deadline only bounds a broken server)."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        stats = json.loads(request(url + "health")[2])
+        if all(stats.get(k) == v for k, v in want.items()):
+            return stats
+        assert time.monotonic() < deadline, f"/health never reached {want}: {stats}"
+        time.sleep(0.01)
 
 
 class Painter:
