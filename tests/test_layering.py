@@ -1,15 +1,17 @@
 """The layering of the package (docs/architecture.md), enforced: imports point down, never up,
-no import cycles (function-local imports included), inference never loads training code, and
-`tinta --help` never loads torch."""
+no import cycles (function-local imports included), inference never loads training code,
+`tinta --help` never loads torch, and the architecture document places every module."""
 
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
+ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 
 # lowest first; a module may import its own layer and the layers below it
 LAYERS = [
@@ -131,3 +133,17 @@ def test_help_does_not_import_torch():
     out = _run("import sys\nfrom tinta.cli import main\nrc = main(['--help'])\n"
                "print(rc, 'torch' in sys.modules, 'numpy' in sys.modules)")
     assert out.splitlines()[-1] == "0 False False"
+
+
+def test_the_architecture_document_places_every_module():
+    doc = ARCHITECTURE.read_text()
+    module_map = doc[doc.index("## Module map"):doc.index("\n## ", doc.index("## Module map") + 1)]
+    named = set(re.findall(r"`([\w/]+\.py)`", module_map)) - {"tests/test_layering.py"}
+    files = {p.relative_to(SRC / "tinta").as_posix() for p in (SRC / "tinta").rglob("*.py")}
+    assert not files - named, f"modules missing from docs/architecture.md's module map: {sorted(files - named)}"
+    assert not named - files, f"the module map names modules that do not exist: {sorted(named - files)}"
+    for layer in range(len(LAYERS)):  # each module is listed under the layer test_layering gives it
+        line = next(ln for ln in module_map.split("\n- ")[1:] if ln.startswith(f"**{layer}**"))
+        for f in set(re.findall(r"`([\w/]+\.py)`", line)):
+            module = "tinta." + f.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+            assert _layer("tinta" if f == "__init__.py" else module) == layer, f"{f} is not in layer {layer}"

@@ -1,1 +1,1 @@
-"""Training: configuration, tasks (what is predicted), the loop and run folders."""
+"""Training: configuration, the run's head, the loop, checkpoints, DDP and NoGAN."""
