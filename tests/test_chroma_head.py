@@ -66,3 +66,16 @@ def test_a_chroma_run_grows_from_a_joint_run(tmp_path, capsys):
     assert torch.equal(c.head.cls.bins.centres, j.head.cls.bins.centres)  # the joint run's bins, not refitted
     q = j.model.head.weight.shape[0]
     assert torch.allclose(c.model.head.weight[:q], j.model.head.weight, atol=1e-6)
+
+
+def test_the_colour_distribution_is_the_bin_logits_of_every_head_that_has_them():
+    from tinta.heads import BinsHead, RegressionHead
+
+    bins = _bins()
+    for head in (ChromaHead(bins), JointHead(bins), BinsHead(bins)):
+        out = torch.arange(head.out_channels, dtype=torch.float)[None, :, None, None].expand(1, -1, 2, 2)
+        logits, centres = head.colour_distribution(out)
+        first = 0 if isinstance(head, BinsHead) else 2  # after the a,b channels; the chroma channel left out
+        assert torch.equal(logits[0, :, 0, 0], torch.arange(first, first + bins.q, dtype=torch.float))
+        assert torch.equal(centres, bins.centres)
+    assert RegressionHead().colour_distribution(torch.zeros(1, 2, 2, 2)) is None

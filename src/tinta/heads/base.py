@@ -79,6 +79,12 @@ class Head:
         with ``own_lightness``, Lab ``(B, 3, h, w)``. ``saturation`` in [0, 4] scales the chroma."""
         raise NotImplementedError
 
+    def colour_distribution(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Model output ``(B, C, h, w)`` -> (logits over colours ``(B, Q, h, w)``, their a,b ``(Q, 2)``) for a head
+        that predicts a distribution over colours (the web page's colour suggestions); None for a head that
+        predicts one colour per pixel."""
+        return None
+
     def batch_stats(self, out: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
         """Extra sums for validation (e.g. correct pixels of a classifier)."""
         return {}

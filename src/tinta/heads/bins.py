@@ -216,6 +216,9 @@ class BinsHead(Head):
             target = F.interpolate(target, size=out.shape[-2:], mode="area")  # (B, 2, h, w)
         return rebalanced_soft_ce(out, target, self.bins, self.rebalance)
 
+    def colour_distribution(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return out, self.bins.centres  # (B, Q, h, w), (Q, 2)
+
     def predict(self, out: torch.Tensor, decoding: Decoding | None = None, saturation: float = 1.0) -> torch.Tensor:
         """Annealed mean; ``saturation`` s divides the temperature (s > 1: more vivid, s = 0: grey)."""
         if saturation <= 0:

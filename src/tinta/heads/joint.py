@@ -63,6 +63,9 @@ class JointHead(Head):
         entropy = -(logp.exp() * logp).sum(1, keepdim=True)  # (B, 1, h, w)
         return (self.blend * (1 - entropy / math.log(logits.shape[1]))).clamp(0, 1)
 
+    def colour_distribution(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.cls.colour_distribution(out[:, 2:2 + self.cls.bins.q])  # after a,b; before any further channel
+
     def predict(self, out: torch.Tensor, decoding: Decoding | None = None, saturation: float = 1.0) -> torch.Tensor:
         ab_reg = color.denormalize_ab(out[:, :2])  # (B, 2, h, w)
         ab_cls = self.cls.predict(out[:, 2:], decoding)

@@ -264,17 +264,6 @@ def input_preview(kept: Kept, side: int) -> bytes:
     return encode(Image.fromarray(grey, "RGB"), "jpeg")
 
 
-def _distribution(colorizer: Colorizer, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """(bin logits ``(1, Q, h, w)``, their a,b centres ``(Q, 2)``) when the head predicts a distribution over
-    colours (bins, joint), else None (a regression head predicts one colour)."""
-    head = colorizer.head
-    cls = getattr(head, "cls", head)  # a joint head's classifier part
-    bins = getattr(cls, "bins", None)
-    if bins is None:
-        return None
-    return raw[:, -bins.q:], bins.centres
-
-
 def suggest(kept: Kept, colorizer, opts: Options, x: int, y: int, count: int, cancelled: threading.Event) -> list:
     """The few most likely colours of picture pixel (x, y) -> [{"color": "#rrggbb", "share": p or None}]: the top
     bins of the model's a,b distribution there (bins far apart), or its one predicted colour (regression heads);
@@ -296,7 +285,7 @@ def suggest(kept: Kept, colorizer, opts: Options, x: int, y: int, count: int, ca
     h, w = raw.shape[-2:]
     oy, ox = min(h - 1, int(y * h / kept.height)), min(w - 1, int(x * w / kept.width))
     light = float(np.clip(kept.pic.L[y, x], 35.0, 85.0))
-    dist = _distribution(colorizer, raw)
+    dist = colorizer.head.colour_distribution(raw)  # None: the head predicts one colour
     picks: list[tuple[torch.Tensor, float | None]] = []
     if dist is None:
         with torch.no_grad():
