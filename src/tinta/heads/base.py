@@ -56,6 +56,9 @@ class Head:
     # Decode (and train) at the model's own output resolution (H/2 for the LAB models) instead of
     # the render size: for heads with many channels, upsampling logits costs far more than a,b.
     native_resolution: ClassVar[bool] = False
+    # channels from this one on may be trained from 2x2-pooled features (a PooledOutput of
+    # tinta.models.base, ``tinta train --bins-stride 4``); None: every channel at the output's size
+    pooled_from: ClassVar[int | None] = None
 
     def targets(self, rgb8: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
         """uint8 sRGB ``(B, 3, H, W)`` and Lab ``(B, 3, H, W)`` -> what :meth:`loss` compares with."""

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from tinta.errors import TintaError
 from tinta.files import read_json, write_json
 from tinta.heads.base import Decoding, Head, register_head
+from tinta.models.base import PooledOutput
 from tinta.palette import Palette
 
 if TYPE_CHECKING:
@@ -187,6 +188,7 @@ class BinsHead(Head):
 
     name = "bins"
     native_resolution = True
+    pooled_from = 0
 
     def __init__(self, bins: ABBins, temperature: float = DEFAULT_TEMPERATURE, rebalance: bool = True,
                  temperatures: tuple[float, ...] = ()):
@@ -210,8 +212,10 @@ class BinsHead(Head):
     def targets(self, rgb8: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
         return lab[:, 1:]  # (B, 2, H, W) ab; soft-encoded inside the loss
 
-    def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def loss(self, out: torch.Tensor | PooledOutput, target: torch.Tensor) -> torch.Tensor:
         """Logits at the targets' size, or smaller (then the ab targets are area-pooled to it)."""
+        if isinstance(out, PooledOutput):
+            out = out.pooled  # every channel is a logit: all of them pooled
         if out.shape[-2:] != target.shape[-2:]:
             target = F.interpolate(target, size=out.shape[-2:], mode="area")  # (B, 2, h, w)
         return rebalanced_soft_ce(out, target, self.bins, self.rebalance)

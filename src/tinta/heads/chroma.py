@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from tinta.heads.base import Decoding, register_head
 from tinta.heads.bins import DEFAULT_TEMPERATURE, ABBins
 from tinta.heads.joint import DEFAULT_BINS_WEIGHT, JointHead
+from tinta.models.base import PooledOutput
 
 MIN_LENGTH = 2.0  # ab units: below this the joint colour's direction is noise, so it is scaled less
 
@@ -40,11 +41,13 @@ class ChromaHead(JointHead):
         return ChromaHead(self.cls.bins, self.cls.temperature, self.cls.rebalance, self.bins_weight, self.blend,
                           tuple(temperatures), self.chroma_weight, self.mix)
 
-    def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if out.shape[-2:] != target.shape[-2:]:
-            target = F.interpolate(target, size=out.shape[-2:], mode="area")  # (B, 2, h, w)
-        chroma = F.l1_loss(out[:, -1:], target.norm(dim=1, keepdim=True) / 110)
-        return super().loss(out[:, :-1], target) + self.chroma_weight * chroma
+    def loss(self, out: torch.Tensor | PooledOutput, target: torch.Tensor) -> torch.Tensor:
+        pooled = isinstance(out, PooledOutput)
+        last = out.pooled[:, -1:] if pooled else out[:, -1:]  # (B, 1, h, w): the chroma channel
+        joint = PooledOutput(out.main, out.pooled[:, :-1]) if pooled else out[:, :-1]
+        small = F.interpolate(target, size=last.shape[-2:], mode="area")  # (B, 2, h, w)
+        chroma = F.l1_loss(last, small.norm(dim=1, keepdim=True) / 110)
+        return super().loss(joint, target) + self.chroma_weight * chroma
 
     def predict(self, out: torch.Tensor, decoding: Decoding | None = None, saturation: float = 1.0) -> torch.Tensor:
         ab = super().predict(out[:, :-1], decoding)  # (B, 2, h, w)

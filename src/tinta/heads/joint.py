@@ -20,6 +20,7 @@ from tinta import color
 from tinta.heads.base import Decoding, Head, register_head
 from tinta.heads.bins import DEFAULT_TEMPERATURE, ABBins, BinsHead, fit_bins_on
 from tinta.heads.regression import RegressionHead
+from tinta.models.base import PooledOutput
 
 DEFAULT_BINS_WEIGHT = 0.01  # the rebalanced bins loss (~3) weighs about what the regression loss (~0.04) does
 
@@ -28,6 +29,7 @@ DEFAULT_BINS_WEIGHT = 0.01  # the rebalanced bins loss (~3) weighs about what th
 class JointHead(Head):
     name = "joint"
     native_resolution = True
+    pooled_from = 2  # a,b at the output's size; the bins' logits may be trained from pooled features
 
     def __init__(self, bins: ABBins, temperature: float = DEFAULT_TEMPERATURE, rebalance: bool = True,
                  bins_weight: float = DEFAULT_BINS_WEIGHT, blend: float = 1.0, temperatures: tuple[float, ...] = ()):
@@ -51,11 +53,12 @@ class JointHead(Head):
     def targets(self, rgb8: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
         return lab[:, 1:]  # (B, 2, H, W) ab in Lab units
 
-    def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if out.shape[-2:] != target.shape[-2:]:
-            target = F.interpolate(target, size=out.shape[-2:], mode="area")  # (B, 2, h, w)
-        reg = self.reg.loss(out[:, :2], color.normalize_ab(target))
-        return reg + self.bins_weight * self.cls.loss(out[:, 2:], target)
+    def loss(self, out: torch.Tensor | PooledOutput, target: torch.Tensor) -> torch.Tensor:
+        ab, logits = (out.main, out.pooled) if isinstance(out, PooledOutput) else (out[:, :2], out[:, 2:])
+        if ab.shape[-2:] != target.shape[-2:]:
+            target = F.interpolate(target, size=ab.shape[-2:], mode="area")  # (B, 2, h, w)
+        reg = self.reg.loss(ab, color.normalize_ab(target))
+        return reg + self.bins_weight * self.cls.loss(logits, target)  # (logits pooled further: targets too)
 
     def confidence(self, logits: torch.Tensor) -> torch.Tensor:
         """``(B, 1, h, w)`` in [0, 1]: how far the bins to move the colour (0: stay at the regression mean)."""

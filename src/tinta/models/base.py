@@ -4,7 +4,22 @@ inference, export and training read besides ``forward`` (a hint-taking model als
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import torch
 import torch.nn as nn
+
+
+class PooledOutput(NamedTuple):
+    """A training output in two resolutions (see :attr:`ColorizationModel.pool_from`): the first ``pool_from``
+    channels at the model's output size ``(B, k, h, w)``, the others from 2x2-pooled features
+    ``(B, C - k, h/2, w/2)`` (Zhang et al. train their colour classes at a quarter of the input size)."""
+
+    main: torch.Tensor
+    pooled: torch.Tensor
+
+    def float(self) -> "PooledOutput":
+        return PooledOutput(self.main.float(), self.pooled.float())
 
 
 class ColorizationModel(nn.Module):
@@ -21,6 +36,11 @@ class ColorizationModel(nn.Module):
     # models that predict below the input size (models.lab): False returns that smaller output un-upsampled;
     # models that predict at the input size ignore it
     upsample_output: bool = True
+    # the output layer is 1x1 on features at the output size, so the channels from ``pool_from`` on can be
+    # computed from 2x2-pooled features (the same numbers as pooling those outputs, for a fraction of the work)
+    pools_output: bool = False
+    # set by training (``--bins-stride 4``): in training mode, forward returns a PooledOutput split there
+    pool_from: int | None = None
 
     def pretrained_encoder(self) -> nn.Module | None:
         """The ImageNet-initialised part of the model, or None (nothing was pretrained)."""

@@ -33,7 +33,7 @@ class ContextUNet(EffNetUNet):
             gamma, beta = film(g)[:, :, None, None].chunk(2, 1)  # (B, c, 1, 1) each
             y = up(y, skip)
             y = y * (1 + gamma) + beta  # (B, c, h, w)
-        return self.output(self.head(y), x)  # (B, C, H, W)
+        return self.project(y, x)  # (B, C, H, W)
 
 
 @register("unet-context", "the unet with global context: pooled deepest features modulate every decoder stage "

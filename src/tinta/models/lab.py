@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from tinta import color
 from tinta.models import efficientnet_lite
 from tinta.models import resnet as resnet_mod
-from tinta.models.base import ColorizationModel
+from tinta.models.base import ColorizationModel, PooledOutput
 from tinta.models.efficientnet_lite import VARIANTS, EfficientNetLite, encoder_state_dict
 from tinta.models.layers import UpBlock, conv_bn_relu
 from tinta.models.registry import register
@@ -48,8 +48,19 @@ class HalfResOutput(ColorizationModel):
     (targets pooled to H/2, as Zhang et al. train at a quarter of the input size) spares
     upsampling and scoring ~313 logits at every full-resolution pixel (2.2x faster epochs on CPU)."""
 
+    pools_output = True
+    head: nn.Conv2d  # 1x1, decoder width -> out_channels
+
     def output(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return upsample_to(y, x) if self.upsample_output else y
+
+    def project(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor | PooledOutput:
+        """The output layer on decoder features ``y`` ``(B, w, H/2, W/2)`` -> ``(B, C, H, W)`` (see
+        :meth:`output`); in training with ``pool_from`` set, a :class:`PooledOutput`."""
+        if self.training and self.pool_from is not None:
+            k, weight, bias = self.pool_from, self.head.weight, self.head.bias
+            return PooledOutput(F.conv2d(y, weight[:k], bias[:k]), F.conv2d(F.avg_pool2d(y, 2), weight[k:], bias[k:]))
+        return self.output(self.head(y), x)
 
 
 class GreyInput(nn.Module):
@@ -99,7 +110,7 @@ class VanillaCNN(HalfResOutput):
         self.head = nn.Conv2d(w, out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W even
-        return self.output(self.head(self.decoder(self.encoder(x))), x)  # (B, C, H, W)
+        return self.project(self.decoder(self.encoder(x)), x)  # (B, C, H, W)
 
 
 class ResNetColorizer(HalfResOutput, PretrainedEncoder):
@@ -121,7 +132,7 @@ class ResNetColorizer(HalfResOutput, PretrainedEncoder):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, 1, H, W), H, W even
         f = self.encoder(self.grey(x))  # (B, 256, H/16, W/16)
-        return self.output(self.head(self.decoder(f)), x)  # (B, C, H, W)
+        return self.project(self.decoder(f), x)  # (B, C, H, W)
 
 
 class EffNetUNet(HalfResOutput, PretrainedEncoder):
@@ -154,7 +165,7 @@ class EffNetUNet(HalfResOutput, PretrainedEncoder):
         f2, f4, f8, f16, f32 = feats
         y = self.up8(self.up16(f32, f16), f8)  # (B, 2w, H/8, W/8)
         y = self.up2(self.up4(y, f4), f2)  # (B, w, H/2, W/2)
-        return self.output(self.head(y), x)
+        return self.project(y, x)
 
 
 @register("vanilla-cnn", "the seed 2 baseline: plain conv encoder-decoder, no skips, from scratch")

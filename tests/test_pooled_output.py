@@ -1,0 +1,81 @@
+"""``tinta train --bins-stride 4``: the colour classes trained from 2x2-pooled decoder features. The output
+layer is 1x1, so the pooled logits are exactly the full output's logits pooled; the weights are the same
+ones inference runs at full size."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from tinta.cli import main
+from tinta.errors import TintaError
+from tinta.heads import ChromaHead, JointHead, RegressionHead
+from tinta.heads.bins import fit_grid_bins
+from tinta.inference import set_native_output
+from tinta.models import create_model
+from tinta.models.base import PooledOutput
+from tinta.runs import load_run
+from tinta.train.config import TrainConfig
+from tinta.train.loop import pool_output
+
+from helpers import tiny_image_folder
+
+
+def _bins():
+    return fit_grid_bins(torch.randn(4000, 2, generator=torch.Generator().manual_seed(0)) * 20)
+
+
+@pytest.mark.parametrize("name", ["unet", "unet-context", "vanilla-cnn"])
+def test_pooled_channels_are_the_full_outputs_pooled(name):
+    torch.manual_seed(0)
+    head = ChromaHead(_bins())
+    model = create_model(name, head.out_channels, imagenet=False, width=8) if name != "vanilla-cnn" else \
+        create_model(name, head.out_channels, width=8)
+    set_native_output(model, head)
+    x = torch.rand(2, 1, 32, 48)
+    model.eval()  # the same batch statistics for both forwards
+    full = model(x)  # (2, 3 + Q, 16, 24)
+    pool_output(model, head)
+    model.train()
+    for m in model.modules():  # keep BatchNorm on its running statistics, as in eval
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.eval()
+    out = model(x)
+    assert isinstance(out, PooledOutput)
+    assert out.main.shape == (2, 2, 16, 24) and out.pooled.shape == (2, head.out_channels - 2, 8, 12)
+    assert torch.allclose(out.main, full[:, :2], atol=1e-5)
+    assert torch.allclose(out.pooled, F.avg_pool2d(full[:, 2:], 2), atol=1e-5)
+    model.eval()
+    assert torch.equal(model(x), full)  # inference: the whole output, as before
+
+
+def test_the_losses_of_a_pooled_output_train_every_part():
+    bins = _bins()
+    target = torch.randn(2, 2, 16, 16, generator=torch.Generator().manual_seed(1)) * 25
+    for head in (JointHead(bins), ChromaHead(bins)):
+        main_ = torch.zeros(2, 2, 8, 8, requires_grad=True)
+        pooled = torch.zeros(2, head.out_channels - 2, 4, 4, requires_grad=True)
+        loss = head.loss(PooledOutput(main_, pooled), target)
+        loss.backward()
+        assert torch.isfinite(loss) and main_.grad.abs().sum() > 0 and pooled.grad.abs().sum() > 0
+        if isinstance(head, ChromaHead):
+            assert pooled.grad[:, -1].abs().sum() > 0  # the chroma channel, pooled with the logits
+
+
+def test_bins_stride_4_trains_a_run_that_loads_and_refuses_what_it_cannot_do(tmp_path):
+    root = tiny_image_folder(tmp_path / "cifar")
+    common = ["train", "--dataset", "folder", "--data-root", str(root), "--size", "32", "--epochs", "1",
+              "--batch-size", "8", "--val-fraction", "0.2", "--width", "8"]
+    assert main([*common, "--model", "unet", "--head", "joint", "--bins-stride", "4", "--out",
+                 str(tmp_path / "run")]) == 0
+    model, head, info = load_run(tmp_path / "run")
+    assert info.train["bins_stride"] == 4 and model.pool_from is None  # inference: the whole output
+    assert main([*common, "--model", "unet", "--head", "regression", "--bins-stride", "4", "--out",
+                 str(tmp_path / "reg")]) == 2
+    with pytest.raises(TintaError, match="needs a head with colour classes"):
+        pool_output(create_model("unet", 2, imagenet=False, width=8), RegressionHead())
+    with pytest.raises(TintaError, match="cannot be used with --adversarial"):
+        TrainConfig(bins_stride=4, adversarial=0.01)
+    with pytest.raises(TintaError, match="bins-stride must be 2 or 4"):
+        TrainConfig(bins_stride=3)
