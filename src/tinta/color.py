@@ -27,7 +27,7 @@ the L-only helpers (:func:`rgb_to_grey`, :func:`lightness_to_grey`,
 :func:`grey_to_lightness`) and OpenCV's 8-bit Lab (:func:`opencv8_to_lab`).
 
 One other Lab path exists, on purpose: film frames (``tinta.video.pipeline.lightness`` / ``to_rgb8``) go
-through OpenCV's float Lab conversion, the same D65 sRGB formulas within 0.2 L but several times faster per
+through OpenCV's float Lab conversion, the same D65 sRGB formulas within 0.3 L but several times faster per
 720p frame on numpy arrays; ``tests/test_video.py`` pins the two paths to each other. Everything else
 (pictures, training, evaluation, serving) uses the functions here.
 

@@ -112,7 +112,8 @@ class Head:
     def for_training(cls, cfg, data: "ImageSet") -> "Head":
         """A new head for a training run: its options read from ``cfg`` (the training configuration,
         :class:`tinta.train.config.TrainConfig`, read by attribute: heads never import training), fitted
-        on the training images ``data`` where it needs fitting (palettes, ab bins). Every head defines it."""
+        where it needs fitting (ab bins on the training images ``data``; a palette on its data source's
+        train and test pixels, as the first founding document does). Every head defines it."""
         raise TintaError(f"the {cls.name or cls.__name__} head cannot be trained: it defines no for_training")
 
 

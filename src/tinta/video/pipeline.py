@@ -66,7 +66,7 @@ class VideoResult:
 
 def lightness(rgb: np.ndarray) -> np.ndarray:
     """sRGB ``(H, W, 3)`` uint8 -> CIE L ``(H, W)`` float32 in [0, 100]. OpenCV's float Lab conversion
-    (the same D65 sRGB formulas as :mod:`tinta.color`, within 0.2 L; ~3x faster on a frame)."""
+    (the same D65 sRGB formulas as :mod:`tinta.color`, within 0.3 L; ~3x faster on a frame)."""
     cv2 = require_cv2()
     return cv2.cvtColor(rgb.astype(np.float32) * np.float32(1 / 255), cv2.COLOR_RGB2Lab)[..., 0]
 
