@@ -69,6 +69,9 @@ def test_parse_color():
     assert parse_color("#c03020") == (192, 48, 32) == parse_color((192, 48, 32))
     with pytest.raises(TintaError):
         parse_color("#12345")
+    for bad in ((float("inf"), 0, 0), (float("nan"), 0, 0), (1e400, 0, 0), (0.5, 0, 0)):  # one line, no traceback
+        with pytest.raises(TintaError, match="is not a colour"):
+            parse_color(bad)
 
 
 def test_hint_planes_scale_coordinates_to_the_render_size():

@@ -76,7 +76,7 @@ def parse_color(text) -> RGB:
     try:
         rgb = tuple(int(v) for v in text)
         ok = len(rgb) == 3 and all(0 <= v <= 255 and v == float(w) for v, w in zip(rgb, text))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite component
         ok = False
     if not ok:
         raise TintaError(f"{text!r} is not a colour; give three whole numbers 0..255 or #rrggbb")
