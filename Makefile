@@ -26,7 +26,7 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # tinta colorize --ray (tests/test_ray.py): each test starts a small Ray cluster (a head and a second node) here.
 # Only this target installs the `ray` extra; `make setup` and `make test` do without it.

@@ -3,11 +3,22 @@ reach a non-loopback address fails loudly."""
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
 
 _real_connect = socket.socket.connect
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (``make test`` runs two workers), each worker's torch uses one thread, and so does
+    every subprocess a test starts: two workers with two spinning threads each on two cores stall each other."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import torch
+
+        torch.set_num_threads(1)
 
 
 def _guarded_connect(self, address, *args, **kwargs):
