@@ -4,18 +4,27 @@ server's request options and their OpenAPI description from one dataclass, forma
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 
 import pytest
 
 from tinta.batch import ColorizeOptions
 from tinta.cli import build_parser, main
 from tinta.cli.args import config_from_args
+from tinta.data import InfoOptions
+from tinta.data.download import DownloadOptions
 from tinta.evaluate.options import CompareOptions, EvaluateOptions
+from tinta.export import ExportOptions
 from tinta.imageio import FORMATS, WEB_FORMATS
+from tinta.kmeans import PaletteOptions
+from tinta.prior import PriorOptions
 from tinta.serve.options import ServeOptions
 
 COMMANDS = {"colorize": ColorizeOptions, "evaluate": EvaluateOptions, "compare": CompareOptions,
-            "serve": ServeOptions}
+            "serve": ServeOptions, "export": ExportOptions, "palette": PaletteOptions, "data info": InfoOptions,
+            "data download": DownloadOptions, "prior": PriorOptions}
+CLI = Path(__file__).resolve().parents[1] / "src" / "tinta" / "cli"
 
 
 def _parse(argv: list[str]):
@@ -24,7 +33,7 @@ def _parse(argv: list[str]):
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_the_help_is_the_dataclass_help(command, capsys):
-    assert main([command, "--help"]) == 0
+    assert main([*command.split(), "--help"]) == 0
     shown = "".join(capsys.readouterr().out.split())  # wrapped lines (argparse also breaks at hyphens)
     assert COMMANDS[command].__dataclass_params__.frozen
     for f in dataclasses.fields(COMMANDS[command]):
@@ -106,3 +115,20 @@ def test_a_commands_help_loads_no_torch():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"})
     assert r.returncode == 0 and r.stdout.strip() == "[]", r.stderr[-2000:]
+
+
+def test_no_command_writes_its_options_by_hand():
+    """Options come from the dataclasses above; the only hand-written ones are ``--version``, ``tinta prior``'s
+    run folder (the call's subject, as ``index_run(run, options)`` takes it) and ``tinta train --nproc`` (how
+    many processes launch the configuration, not part of it)."""
+    found = sorted((p.name, m) for p in CLI.glob("*.py") if p.name != "args.py"
+                   for m in re.findall(r"add_argument\(\s*\"([^\"]+)\"", p.read_text()))
+    assert found == [("__init__.py", "--version"), ("prior.py", "run"), ("train.py", "--nproc")]
+
+
+def test_export_and_palette_refuse_bad_values_in_one_line(capsys):
+    assert main(["export", "onnx", "--out", "x.onnx", "--opset", "5"]) == 2
+    assert main(["palette", "--data-root", "x", "--k", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--opset must be between 13 and 21" in err and "--k and --n-init must be at least 1" in err
+    assert "Traceback" not in err

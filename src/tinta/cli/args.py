@@ -1,6 +1,7 @@
 """Command-line options built from frozen dataclasses: each field is an option, its metadata's help
 the option's help. Every command's options are declared this way (``TrainConfig``, ``ColorizeOptions``,
-``EvaluateOptions``, ``CompareOptions``, ``ServeOptions``), next to the code they configure; only the
+``EvaluateOptions``, ``CompareOptions``, ``ServeOptions``, ``PriorOptions``, ``ExportOptions``,
+``PaletteOptions``, ``InfoOptions``, ``DownloadOptions``), next to the code they configure; only the
 parser is built here.
 
 A field ``lr: float = field(default=1e-3, metadata={"help": "Adam learning rate"})`` becomes

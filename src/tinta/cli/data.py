@@ -6,7 +6,9 @@ import argparse
 import time
 from collections import Counter
 
-from tinta.data import DATASETS
+from tinta.cli.args import add_config_args, config_from_args
+from tinta.data import InfoOptions
+from tinta.data.download import DownloadOptions
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -17,19 +19,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     info = dsub.add_parser("info", help="count images, sizes, classes and skipped files per split",
                            description="Load every split of a data set (decoding once, then cached) and "
                            "print image count, size, classes and skipped files.")
-    info.add_argument("--dataset", choices=tuple(DATASETS), required=True, help="data set kind")
-    info.add_argument("--data-root", required=True, help="archive, folder or npy folder")
-    info.add_argument("--classes", nargs="+", default=None, help="class names or indices to keep (default: all)")
-    info.add_argument("--size", type=int, default=None, help="resize short side + centre crop to SIZE x SIZE")
+    add_config_args(info, InfoOptions)
     info.set_defaults(_run=run_info)
 
     dl = dsub.add_parser("download", help="download the official CIFAR-10 python archive",
                          description="Download cifar-10-python.tar.gz into --to, verified by MD5; "
                          "then use --dataset cifar10 --data-root DIR.")
-    dl.add_argument("name", choices=("cifar10",), help="data set to download")
-    dl.add_argument("--to", required=True, help="folder to put the archive in")
-    dl.add_argument("--url", default=None, help="mirror URL (default: the official one)")
-    dl.add_argument("--md5", default=None, help="expected MD5 (default: the official archive's)")
+    add_config_args(dl, DownloadOptions)
     dl.set_defaults(_run=run_download)
 
 
@@ -45,11 +41,12 @@ def _class_summary(labels, classes: list[str]) -> str:
 def run_info(args: argparse.Namespace) -> int:
     from tinta.data import check_root, dataset_splits, load_dataset
 
-    root = check_root(args.dataset, args.data_root)
-    print(f"{args.dataset} at {root}")
-    for split in dataset_splits(args.dataset, root):
+    o = config_from_args(InfoOptions, args)
+    root = check_root(o.dataset, o.data_root)
+    print(f"{o.dataset} at {root}")
+    for split in dataset_splits(o.dataset, root):
         t0 = time.perf_counter()
-        ds = load_dataset(args.dataset, root, split, classes=args.classes, size=args.size)
+        ds = load_dataset(o.dataset, root, split, classes=list(o.classes) or None, size=o.size)
         dt = time.perf_counter() - t0
         h, w = ds.size
         skipped = ", ".join(f"{k} {v}" for k, v in ds.skipped.items()) or "none"
@@ -62,8 +59,9 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from tinta.data.download import OFFICIAL_MD5, OFFICIAL_URL, download_cifar10
+    from tinta.data.download import download_cifar10
 
-    path = download_cifar10(args.to, url=args.url or OFFICIAL_URL, md5=args.md5 or OFFICIAL_MD5)
+    o = config_from_args(DownloadOptions, args)
+    path = download_cifar10(o.to, url=o.url, md5=o.md5)
     print(f"{path}: ok (use --dataset cifar10 --data-root {path.parent})")
     return 0

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinta.data import cifar, folder, labnpy
@@ -17,6 +18,20 @@ from tinta.data.base import DataSource, ImageSet
 from tinta.errors import TintaError
 
 DATASETS: dict[str, DataSource] = {"cifar10": cifar.SOURCE, "folder": folder.SOURCE, "lab-npy": labnpy.SOURCE}
+
+
+@dataclass(frozen=True)
+class InfoOptions:
+    """The options of ``tinta data info``."""
+
+    dataset: str = field(metadata={"help": "data set kind", "choices": tuple(DATASETS)})
+    data_root: str = field(metadata={"help": "archive, folder or npy folder"})
+    classes: tuple[str, ...] = field(default=(), metadata={"help": "class names or indices to keep (default: all)"})
+    size: int | None = field(default=None, metadata={"help": "resize short side + centre crop to SIZE x SIZE"})
+
+    def __post_init__(self):
+        if self.size is not None and self.size < 1:
+            raise TintaError(f"--size must be at least 1, got {self.size}")
 
 
 def data_source(dataset: str) -> DataSource:

@@ -6,6 +6,7 @@ import hashlib
 import sys
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
@@ -17,6 +18,16 @@ OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 OFFICIAL_MD5 = "c58f30108f718f92721af3b95e74349a"
 FILENAME = "cifar-10-python.tar.gz"
 _CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class DownloadOptions:
+    """The options of ``tinta data download``."""
+
+    name: str = field(metadata={"help": "data set to download", "choices": ("cifar10",), "positional": True})
+    to: str = field(metadata={"help": "folder to put the archive in"})
+    url: str = field(default=OFFICIAL_URL, metadata={"help": "mirror URL (default: the official one)"})
+    md5: str = field(default=OFFICIAL_MD5, metadata={"help": "expected MD5 (default: the official archive's)"})
 
 
 def md5sum(path: Path) -> str:
