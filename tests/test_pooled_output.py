@@ -17,7 +17,7 @@ from tinta.models import create_model
 from tinta.models.base import PooledOutput
 from tinta.runs import load_run
 from tinta.train.config import TrainConfig
-from tinta.train.loop import pool_output
+from tinta.train.loop import pools
 
 from helpers import tiny_image_folder
 
@@ -36,7 +36,8 @@ def test_pooled_channels_are_the_full_outputs_pooled(name):
     x = torch.rand(2, 1, 32, 48)
     model.eval()  # the same batch statistics for both forwards
     full = model(x)  # (2, 3 + Q, 16, 24)
-    pool_output(model, head)
+    assert pools(TrainConfig(), model, head)
+    model.pool_from = head.pooled_from
     model.train()
     for m in model.modules():  # keep BatchNorm on its running statistics, as in eval
         if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
@@ -63,19 +64,22 @@ def test_the_losses_of_a_pooled_output_train_every_part():
             assert pooled.grad[:, -1].abs().sum() > 0  # the chroma channel, pooled with the logits
 
 
-def test_bins_stride_4_trains_a_run_that_loads_and_refuses_what_it_cannot_do(tmp_path):
+def test_bins_stride_4_is_the_default_where_it_applies(tmp_path):
     root = tiny_image_folder(tmp_path / "cifar")
     common = ["train", "--dataset", "folder", "--data-root", str(root), "--size", "32", "--epochs", "1",
-              "--batch-size", "8", "--val-fraction", "0.2", "--width", "8"]
-    assert main([*common, "--model", "unet", "--head", "joint", "--bins-stride", "4", "--out",
-                 str(tmp_path / "run")]) == 0
+              "--batch-size", "8", "--val-fraction", "0.2", "--width", "8", "--model", "unet"]
+    assert main([*common, "--head", "joint", "--out", str(tmp_path / "run")]) == 0
     model, head, info = load_run(tmp_path / "run")
     assert info.train["bins_stride"] == 4 and model.pool_from is None  # inference: the whole output
-    assert main([*common, "--model", "unet", "--head", "regression", "--bins-stride", "4", "--out",
-                 str(tmp_path / "reg")]) == 2
-    with pytest.raises(TintaError, match="needs a head with colour classes"):
-        pool_output(create_model("unet", 2, imagenet=False, width=8), RegressionHead())
-    with pytest.raises(TintaError, match="cannot be used with --adversarial"):
-        TrainConfig(bins_stride=4, adversarial=0.01)
+    assert main([*common, "--head", "regression", "--out", str(tmp_path / "reg")]) == 0  # nothing to pool
+
+    def applies(model_name="unet", head=None, **cfg):
+        model = create_model(model_name, (head or JointHead(_bins())).out_channels, width=8,
+                             **({"imagenet": False} if model_name == "unet" else {}))
+        set_native_output(model, head or JointHead(_bins()))
+        return pools(TrainConfig(**cfg), model, head or JointHead(_bins()))
+
+    assert applies() and not applies(bins_stride=2) and not applies(adversarial=0.02)
+    assert not applies(head=RegressionHead()) and not applies("small-unet")
     with pytest.raises(TintaError, match="bins-stride must be 2 or 4"):
         TrainConfig(bins_stride=3)

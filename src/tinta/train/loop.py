@@ -202,14 +202,11 @@ def attach_prior(model: ColorizationModel, path: Path, run_dir: Path | None) -> 
         atomic_write(run_dir / PRIOR_FILE, lambda tmp: shutil.copyfile(path, tmp))
 
 
-def pool_output(model: nn.Module, head) -> None:
-    """``--bins-stride 4``: the head's colour classes trained from 2x2-pooled decoder features (the model's
-    forward in training mode returns a :class:`tinta.models.base.PooledOutput`)."""
-    if head.pooled_from is None or not model.pools_output or model.upsample_output:
-        raise TintaError(f"--bins-stride 4 needs a head with colour classes (bins, joint, chroma) and a model whose "
-                         f"output layer is 1x1 at half size (unet, resnet, ...); got {head.name} on "
-                         f"{type(model).__name__}")
-    model.pool_from = head.pooled_from
+def pools(cfg: TrainConfig, model: nn.Module, head) -> bool:
+    """Whether ``--bins-stride 4`` applies: a head with colour classes (``pooled_from``), a model whose 1x1
+    output layer can run on pooled features and returns its own output size, and no adversarial phase."""
+    return (cfg.bins_stride == 4 and cfg.adversarial == 0 and head.pooled_from is not None and model.pools_output
+            and not model.upsample_output)
 
 
 def prepare(cfg: TrainConfig, d: Dist) -> Setup:
@@ -237,8 +234,8 @@ def prepare(cfg: TrainConfig, d: Dist) -> Setup:
     if cfg.prior:
         attach_prior(model, Path(cfg.prior), run_dir if d.is_main else None)
     set_native_output(model, head)  # e.g. bins train on the H/2 logits against area-pooled targets
-    if cfg.bins_stride == 4:
-        pool_output(model, head)
+    if pools(cfg, model, head):  # forward in training mode returns a PooledOutput (tinta.models.base)
+        model.pool_from = head.pooled_from
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
     # fused: one kernel for all parameters (8x faster steps than the per-tensor loop on a 2-core CPU)
