@@ -1,8 +1,10 @@
 """The recipe tournament's table (docs/colour-tournament.md) from the three `tinta compare` reports that
 `bash scripts/tournament.sh compare` writes: one row per recipe, per validation set PSNR (and its gain over
-grey), per-image CF gap, judge agreement, Imagenette judge top-1, FD (and its ratio to grey's).
+grey), per-image CF gap, judge agreement, Imagenette judge top-1, FD (and its ratio to grey's). Several
+``--prefix`` give the rows of several comparisons on the same sets (reports/PREFIX-imagenette/ ...), each
+run once (the first report that has it).
 
-    python scripts/tournament_table.py [--reports reports] [--names t-control=control ...]
+    python scripts/tournament_table.py [--reports reports] [--prefix tournament r2-rows] [--names t-control=control]
 """
 
 from __future__ import annotations
@@ -21,6 +23,17 @@ def cells(m: dict, grey: dict, with_top1: bool) -> list[str]:
         out.append(f"{100 * m['judge_top1']:.1f}")
     out.append(f"{m['fd']:.2f} ({m['fd'] / grey['fd']:.2f}x)" if "fd" in m else "-")
     return out
+
+
+def merged(reports: list[dict]) -> dict:
+    """The rows of several comparisons on one set as one report (a run named twice: its first row)."""
+    rows, seen = [], set()
+    for rep in reports:
+        for r in rep["rows"]:
+            if r["name"] not in seen:
+                rows.append(r)
+                seen.add(r["name"])
+    return {**reports[0], "rows": rows}
 
 
 def table(report: dict, title: str, names: dict[str, str]) -> list[str]:
@@ -64,10 +77,14 @@ def main() -> None:
     ap.add_argument("--reports", default="reports")
     ap.add_argument("--names", nargs="*", default=[], help="RUN=LABEL: a row's label instead of its run name")
     ap.add_argument("--compact", action="store_true", help="one table, the three sets side by side")
+    ap.add_argument("--prefix", nargs="+", default=["tournament"], help="the comparisons' folder prefixes")
     args = ap.parse_args()
     names = dict(n.split("=", 1) for n in args.names)
-    found = [(json.loads(p.read_text()), title) for key, title in SETS
-             if (p := Path(args.reports) / f"tournament-{key}" / "report.json").exists()]
+    found = []
+    for key, title in SETS:
+        paths = [Path(args.reports) / f"{prefix}-{key}" / "report.json" for prefix in args.prefix]
+        if reports := [json.loads(p.read_text()) for p in paths if p.exists()]:
+            found.append((merged(reports), title))
     if args.compact:
         print("\n".join(compact(found, names)))
         return
