@@ -107,17 +107,24 @@ def test_bad_data_root_is_one_line_error(tmp_path, capsys):
 
 
 def test_bins_on_a_lab_model_train_at_half_resolution(tiny_cifar, tmp_path, monkeypatch):
-    """LAB models train the bins head on H/2 logits, and are decoded at H/2 in use too (then a,b upsampled)."""
+    """LAB models decode the bins head at H/2 (then a,b upsampled) and, by default (--bins-stride 4), train its
+    logits from 2x2-pooled features at H/4; validation scores the H/2 logits users get."""
     from tinta.heads import BinsHead
+    from tinta.models.base import PooledOutput
 
     seen = []
     real = BinsHead.loss
-    monkeypatch.setattr(BinsHead, "loss",
-                        lambda self, out, target: seen.append(out.shape[-2:]) or real(self, out, target))
+
+    def loss(self, out, target):
+        pooled = isinstance(out, PooledOutput)
+        seen.append(("train" if pooled else "eval", tuple((out.pooled if pooled else out).shape[-2:])))
+        return real(self, out, target)
+
+    monkeypatch.setattr(BinsHead, "loss", loss)
     run = tmp_path / "runs" / "vcnn-bins"
     args = ["--model", "vanilla-cnn", "--head", "bins", "--width", "8", "--classes", "horse"]
     assert _train(args, tiny_cifar, run) == 0
-    assert seen and all(tuple(s) == (16, 16) for s in seen)  # 32x32 inputs, logits at H/2
+    assert set(seen) == {("train", (8, 8)), ("eval", (16, 16))}  # 32x32 inputs
     with open(run / "metrics.csv") as f:
         row = next(csv.DictReader(f))
     assert np.isfinite(float(row["val_loss"])) and float(row["val_psnr"]) > 10

@@ -62,9 +62,19 @@ def health_reaches(url: str, deadline_s: float = 60.0, **want) -> dict:
         time.sleep(0.01)
 
 
+def pause(seconds: float) -> None:
+    """Sleep, or less when the request being served is cancelled (its client left)."""
+    cancelled = getattr(limits._current, "cancelled", None)
+    if cancelled is None:
+        time.sleep(seconds)
+    else:
+        cancelled.wait(seconds)
+
+
 class Painter:
     """A fake model whose answer says what it was asked: a solid picture of red = 100 x saturation;
-    pictures wider than ``width`` take ``seconds`` (to race requests in the browser)."""
+    pictures wider than ``width`` take ``seconds``, or until their client leaves (to race requests in the
+    browser)."""
 
     name, render_size = "painter", None
 
@@ -75,7 +85,7 @@ class Painter:
         from PIL import Image
 
         if self.width < image.width <= self.upto:
-            time.sleep(self.seconds)
+            pause(self.seconds)
         return Image.new("RGB", image.size, (round(100 * saturation), 40, 40))
 
 

@@ -356,8 +356,9 @@ def test_undo_redo_and_hints_saved_and_loaded_as_the_clis_json(page, site, tmp_p
     until(page, lambda: len(taker.seen[-1]) == 2 and taker.seen[-1][0][2] == (192, 48, 32))
 
 
-def test_cancel_stops_the_running_photo(page, site):
+def test_cancel_stops_the_running_photo(page, site, monkeypatch):
     before = health(site)["abandoned"]
+    monkeypatch.setattr(site["models"].extra["painter"], "seconds", 120)  # until cancelled, on any machine
     page.select_option("#model", "painter")
     page.set_input_files("#file", str(site["files"] / "big.png"))
     page.wait_for_selector("#cancel:not([hidden])")
@@ -365,6 +366,7 @@ def test_cancel_stops_the_running_photo(page, site):
     page.wait_for_selector("#status.err")
     assert "cancelled" in page.inner_text("#status") and page.is_visible("#retry")
     until(page, lambda: health(site)["abandoned"] > before)
+    monkeypatch.undo()
     page.click("#retry")
     wait_done(page, "big-colour.png")
 

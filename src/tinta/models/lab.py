@@ -59,7 +59,8 @@ class HalfResOutput(ColorizationModel):
         :meth:`output`); in training with ``pool_from`` set, a :class:`PooledOutput`."""
         if self.training and self.pool_from is not None:
             k, weight, bias = self.pool_from, self.head.weight, self.head.bias
-            return PooledOutput(F.conv2d(y, weight[:k], bias[:k]), F.conv2d(F.avg_pool2d(y, 2), weight[k:], bias[k:]))
+            main = F.conv2d(y, weight[:k], bias[:k]) if k else y[:, :0]  # (B, k, h, w); none for a bins head
+            return PooledOutput(main, F.conv2d(F.avg_pool2d(y, 2), weight[k:], bias[k:]))
         return self.output(self.head(y), x)
 
 
