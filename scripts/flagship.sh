@@ -15,7 +15,7 @@ if has train; then
   tr runs/mix-reg --model unet $MIX112 --epochs 3 --lr 1e-3 --freeze-epochs 1 --encoder-lr-mult 0.1
 fi
 if has joint; then
-  tr runs/mix-joint --model unet $MIX112 --head joint --init-from runs/mix-reg --epochs 1 --max-train 16000 --lr 3e-4 \
+  tr runs/mix-joint --model unet $MIX112 --head joint --bins-stride 2 --init-from runs/mix-reg --epochs 1 --max-train 16000 --lr 3e-4 \
      --freeze-epochs 0 --encoder-lr-mult 0.1
 fi
 if has compare; then

@@ -12,7 +12,7 @@ steps=(${steps[@]})
 source scripts/steps.sh
 
 if has train; then
-  tr runs/guided --model guided-unet $MIX112 --head joint --init-from runs/mix-joint --epochs 2 --max-train 16000 \
+  tr runs/guided --model guided-unet $MIX112 --head joint --bins-stride 2 --init-from runs/mix-joint --epochs 2 --max-train 16000 \
      --lr 3e-4 --freeze-epochs 0 --encoder-lr-mult 0.3 --channels-last --threads 1  # 1 thread: steady beside other work
 fi
 if has curve; then

@@ -26,9 +26,9 @@ fi
 
 if has vivid; then
   tr runs/unet-4ep --model unet $C --epochs 4 --lr 1e-3 --freeze-epochs 1 --encoder-lr-mult 0.1   # shipped as `default`
-  tr runs/vivid-unet-bins --model unet $C --epochs 2 --head bins --lr 1e-3 --freeze-epochs 1 --encoder-lr-mult 0.1
-  tr runs/vivid-bins-4ep --model unet $C --epochs 4 --head bins --lr 1e-3 --freeze-epochs 1 --encoder-lr-mult 0.1   # shipped as `vivid`
-  tr runs/vivid-unet-palette --model unet $C --epochs 1 --max-train 4400 --head bins --bins runs/palette-horse-k24.json --lr 1e-3 --freeze-epochs 1
+  tr runs/vivid-unet-bins --model unet $C --epochs 2 --head bins --bins-stride 2 --lr 1e-3 --freeze-epochs 1 --encoder-lr-mult 0.1
+  tr runs/vivid-bins-4ep --model unet $C --epochs 4 --head bins --bins-stride 2 --lr 1e-3 --freeze-epochs 1 --encoder-lr-mult 0.1   # shipped as `vivid`
+  tr runs/vivid-unet-palette --model unet $C --epochs 1 --max-train 4400 --head bins --bins-stride 2 --bins runs/palette-horse-k24.json --lr 1e-3 --freeze-epochs 1
   $T compare runs/seed2-unet runs/unet-4ep runs/vivid-unet-bins runs/vivid-bins-4ep runs/vivid-unet-palette --baseline runs/seed2-unet \
       --out reports/vivid --split val --max-images 1000 --temperatures 1 0.38 0.1 | tee runs/vivid.txt
 fi

@@ -12,12 +12,12 @@ import pytest
 from tinta.batch import ColorizeOptions
 from tinta.cli import build_parser, main
 from tinta.cli.args import config_from_args
+from tinta.cli.export import ExportOptions
+from tinta.cli.palette import PaletteOptions
 from tinta.data import InfoOptions
 from tinta.data.download import DownloadOptions
 from tinta.evaluate.options import CompareOptions, EvaluateOptions
-from tinta.export import ExportOptions
 from tinta.imageio import FORMATS, WEB_FORMATS
-from tinta.kmeans import PaletteOptions
 from tinta.prior import PriorOptions
 from tinta.serve.options import ServeOptions
 
@@ -108,7 +108,7 @@ def test_a_commands_help_loads_no_torch():
     from pathlib import Path
 
     code = ("import sys, contextlib, io\nfrom tinta.cli import main\n"
-            "for c in ('colorize', 'evaluate', 'compare', 'serve', 'demo'):\n"
+            "for c in ('colorize', 'evaluate', 'compare', 'serve', 'demo', 'export', 'palette'):\n"
             "    with contextlib.redirect_stdout(io.StringIO()):\n        assert main([c, '--help']) == 0\n"
             "print(sorted(m for m in ('torch', 'starlette', 'uvicorn') if m in sys.modules))")
     src = Path(__file__).resolve().parents[1] / "src"

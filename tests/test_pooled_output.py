@@ -83,3 +83,25 @@ def test_bins_stride_4_is_the_default_where_it_applies(tmp_path):
     assert not applies(head=RegressionHead()) and not applies("small-unet")
     with pytest.raises(TintaError, match="bins-stride must be 2 or 4"):
         TrainConfig(bins_stride=3)
+
+
+def test_pooled_targets_line_up_with_pooled_features_at_odd_sizes():
+    out = PooledOutput(torch.zeros(1, 2, 45, 45), torch.zeros(1, 5, 22, 22))  # avg_pool2d drops row/column 45
+    target = torch.arange(90 * 90, dtype=torch.float).view(1, 1, 90, 90).expand(1, 2, -1, -1)
+    small = out.pool_target(target)
+    assert small.shape == (1, 2, 22, 22)
+    assert torch.allclose(small, F.avg_pool2d(F.interpolate(target, size=(45, 45), mode="area"), 2))
+
+
+def test_a_resumed_run_keeps_the_bins_stride_it_started_with(tmp_path, capsys):
+    from dataclasses import replace
+
+    from tinta.runs import RunInfo
+    from tinta.train.loop import as_it_was
+
+    old = TrainConfig(model="unet", head="joint", data_root=("x",))
+    train = {k: v for k, v in old.to_dict().items() if k != "bins_stride"}  # written before the option existed
+    RunInfo.create(train, JointHead(_bins())).write(tmp_path)
+    assert as_it_was(replace(old, resume=True, out=str(tmp_path)), tmp_path).bins_stride == 2
+    assert "--bins-stride 2, as it started" in capsys.readouterr().out
+    assert as_it_was(replace(old, out=str(tmp_path)), tmp_path).bins_stride == 4  # a new run: today's default

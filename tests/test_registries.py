@@ -48,7 +48,9 @@ def test_every_registered_head_is_built_for_training(name, tiny, tmp_path):
     ab = head.predict(torch.randn(1, head.out_channels, 4, 4), head.main)
     assert ab.shape == (1, 2, 4, 4)
     assert RunInfo.read(tmp_path / "run").head.to_dict() == d  # written once, in config.json, before the model
-    assert build_head(_cfg(root, "regression"), tmp_path / "run", train_set).to_dict() == d  # resume: the saved one
+    assert build_head(_cfg(root, "regression", resume=True), tmp_path / "run", train_set).to_dict() == d  # resume
+    assert build_head(_cfg(root, "regression"), tmp_path / "run", train_set, write=False).to_dict() == d  # DDP rank
+    assert build_head(_cfg(root, "regression"), tmp_path / "fresh", train_set).name == "regression"
 
 
 def test_unknown_head_name_is_a_user_error(tiny, tmp_path):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,20 +19,6 @@ from tinta.files import atomic_path, not_a_file
 from tinta.heads import head_from_dict
 from tinta.hints import GLOBAL_DIM, HINT_CHANNELS
 from tinta.inference import Colorizer, resolve_render_size, set_native_output, takes_hints
-
-
-@dataclass(frozen=True)
-class ExportOptions:
-    """The options of ``tinta export``."""
-
-    format: str = field(metadata={"help": "export format", "choices": ("onnx",), "positional": True})
-    out: str = field(metadata={"help": "output .onnx file"})
-    model: str = field(default="default", metadata={"help": "shipped weights name or run folder"})
-    opset: int = field(default=17, metadata={"help": "ONNX opset"})
-
-    def __post_init__(self):
-        if not 13 <= self.opset <= 21:
-            raise TintaError(f"--opset must be between 13 and 21, got {self.opset}")
 
 
 def export_onnx(colorizer: Colorizer, out: str | Path, opset: int = 17) -> Path:

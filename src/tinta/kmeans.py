@@ -10,14 +10,12 @@ in one centre's Voronoi region (Kanungo et al. 2002), and only splits cells near
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from tinta import color
-from tinta.errors import TintaError
 from tinta.palette import SPACES, Palette
 
 N_INIT = 2  # default seedings, best kept: one is 0.35% worse than scikit-learn on CIFAR-10 horse, two beat it
@@ -300,24 +298,6 @@ def kmeans_palette(pixels, k: int = 24, space: str = "rgb", seed: int = 0, max_i
                    space=space, k=k, seed=seed, inertia=sse / w.sum(), iterations=its,
                    seconds=time.perf_counter() - t0, pixels=int(counts.sum()), distinct=len(colours),
                    n_init=max(1, n_init))
-
-
-@dataclass(frozen=True)
-class PaletteOptions:
-    """The options of ``tinta palette``."""
-
-    data_root: str = field(metadata={"help": "data set archive or folder"})
-    dataset: str = field(default="cifar10", metadata={"help": "data set kind"})
-    classes: tuple[str, ...] = field(default=(), metadata={"help": "class names to use (default: all)"})
-    k: int = field(default=24, metadata={"help": "number of colours"})
-    space: str = field(default="rgb", metadata={"help": "distance space", "choices": SPACES})
-    seed: int = field(default=0, metadata={"help": "k-means++ seed"})
-    n_init: int = field(default=N_INIT, metadata={"help": "k-means++ seedings run to convergence, the best kept"})
-    out: str = field(default="palette.json", metadata={"help": "output JSON"})
-
-    def __post_init__(self):
-        if self.k < 1 or self.n_init < 1:
-            raise TintaError(f"--k and --n-init must be at least 1, got {self.k} and {self.n_init}")
 
 
 def fit_palette(dataset: str, root: str | Path, classes: list[str] | None = None, k: int = 24,

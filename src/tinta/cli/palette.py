@@ -1,29 +1,47 @@
 """``tinta palette``: fit a K-means colour palette to the pixels of a data set (seed 1's palette); options from
-:class:`tinta.kmeans.PaletteOptions`."""
+:class:`PaletteOptions` (here, so ``--help`` loads no torch)."""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, field
 
 from tinta.cli.args import add_config_args, config_from_args
+from tinta.errors import TintaError
+
+
+@dataclass(frozen=True)
+class PaletteOptions:
+    """The options of ``tinta palette``."""
+
+    data_root: str = field(metadata={"help": "data set archive or folder"})
+    dataset: str = field(default="cifar10", metadata={"help": "data set kind"})
+    classes: tuple[str, ...] = field(default=(), metadata={"help": "class names to use (default: all)"})
+    k: int = field(default=24, metadata={"help": "number of colours"})
+    space: str = field(default="rgb", metadata={"help": "distance space: rgb or lab (tinta.palette.SPACES)"})
+    seed: int = field(default=0, metadata={"help": "k-means++ seed"})
+    n_init: int | None = field(default=None, metadata={
+        "help": "k-means++ seedings run to convergence, the best kept (default: tinta.kmeans.N_INIT, 2)"})
+    out: str = field(default="palette.json", metadata={"help": "output JSON"})
+
+    def __post_init__(self):
+        if self.k < 1 or (self.n_init is not None and self.n_init < 1):
+            raise TintaError(f"--k and --n-init must be at least 1, got {self.k} and {self.n_init}")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from tinta.kmeans import PaletteOptions
-
     p.description = ("Exact K-means over every pixel of the train and test splits (run on the "
                      "histogram of distinct colours); writes the palette as JSON.")
     add_config_args(p, PaletteOptions)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinta.errors import TintaError
-    from tinta.kmeans import PaletteOptions, fit_palette
+    from tinta.kmeans import fit_palette
 
     o = config_from_args(PaletteOptions, args)
     try:
-        pal = fit_palette(o.dataset, o.data_root, list(o.classes) or None, k=o.k, space=o.space, seed=o.seed,
-                          n_init=o.n_init)
+        kw = {} if o.n_init is None else {"n_init": o.n_init}  # None: tinta.kmeans.N_INIT
+        pal = fit_palette(o.dataset, o.data_root, list(o.classes) or None, k=o.k, space=o.space, seed=o.seed, **kw)
     except ValueError as e:  # e.g. more colours asked for than the images hold
         raise TintaError(str(e)) from None
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import sys
 import urllib.error
 import urllib.request
@@ -59,14 +60,21 @@ def download_cifar10(to_dir: str | Path, url: str = OFFICIAL_URL, md5: str = OFF
     sweep_stale_temps(to_dir)  # what a killed download left
     try:
         with atomic_path(final, mkdir=False) as tmp:  # renamed to final only when complete and verified
-            digest = _stream(url, tmp, timeout, quiet)
+            try:
+                digest = _stream(url, tmp, timeout, quiet)
+            except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, ValueError) as e:
+                raise TintaError(f"download of {url} failed: {_reason(e)}") from e
             if digest != md5:
                 raise TintaError(f"download of {url} has md5 {digest}, expected {md5}; nothing was saved")
-    except (urllib.error.URLError, OSError, ValueError) as e:
-        http = isinstance(e, urllib.error.HTTPError)
-        reason = f"HTTP {e.code} {e.reason}" if http else getattr(e, "reason", None) or e
-        raise TintaError(f"download of {url} failed: {reason}") from e
+    except OSError as e:  # this machine's: the file could not be written (named by atomic_path)
+        raise TintaError(f"download of {url} failed: {e}") from e
     return final
+
+
+def _reason(e: Exception) -> str:
+    if isinstance(e, urllib.error.HTTPError):
+        return f"HTTP {e.code} {e.reason}"
+    return str(getattr(e, "reason", None) or e)
 
 
 def _stream(url: str, to: Path, timeout: float, quiet: bool) -> str:

@@ -214,8 +214,8 @@ class BinsHead(Head):
 
     def loss(self, out: torch.Tensor | PooledOutput, target: torch.Tensor) -> torch.Tensor:
         """Logits at the targets' size, or smaller (then the ab targets are area-pooled to it)."""
-        if isinstance(out, PooledOutput):
-            out = out.pooled  # every channel is a logit: all of them pooled
+        if isinstance(out, PooledOutput):  # every channel is a logit: all of them pooled
+            out, target = out.pooled, out.pool_target(target)
         if out.shape[-2:] != target.shape[-2:]:
             target = F.interpolate(target, size=out.shape[-2:], mode="area")  # (B, 2, h, w)
         return rebalanced_soft_ce(out, target, self.bins, self.rebalance)

@@ -45,7 +45,7 @@ class ChromaHead(JointHead):
         pooled = isinstance(out, PooledOutput)
         last = out.pooled[:, -1:] if pooled else out[:, -1:]  # (B, 1, h, w): the chroma channel
         joint = PooledOutput(out.main, out.pooled[:, :-1]) if pooled else out[:, :-1]
-        small = F.interpolate(target, size=last.shape[-2:], mode="area")  # (B, 2, h, w)
+        small = out.pool_target(target) if pooled else F.interpolate(target, size=last.shape[-2:], mode="area")
         chroma = F.l1_loss(last, small.norm(dim=1, keepdim=True) / 110)
         return super().loss(joint, target) + self.chroma_weight * chroma
 

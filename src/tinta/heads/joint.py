@@ -54,11 +54,12 @@ class JointHead(Head):
         return lab[:, 1:]  # (B, 2, H, W) ab in Lab units
 
     def loss(self, out: torch.Tensor | PooledOutput, target: torch.Tensor) -> torch.Tensor:
-        ab, logits = (out.main, out.pooled) if isinstance(out, PooledOutput) else (out[:, :2], out[:, 2:])
+        pooled = isinstance(out, PooledOutput)
+        ab, logits = (out.main, out.pooled) if pooled else (out[:, :2], out[:, 2:])
         if ab.shape[-2:] != target.shape[-2:]:
             target = F.interpolate(target, size=ab.shape[-2:], mode="area")  # (B, 2, h, w)
         reg = self.reg.loss(ab, color.normalize_ab(target))
-        return reg + self.bins_weight * self.cls.loss(logits, target)  # (logits pooled further: targets too)
+        return reg + self.bins_weight * self.cls.loss(logits, out.pool_target(target) if pooled else target)
 
     def confidence(self, logits: torch.Tensor) -> torch.Tensor:
         """``(B, 1, h, w)`` in [0, 1]: how far the bins to move the colour (0: stay at the regression mean)."""

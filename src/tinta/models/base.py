@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 
 class PooledOutput(NamedTuple):
@@ -20,6 +21,13 @@ class PooledOutput(NamedTuple):
 
     def float(self) -> "PooledOutput":
         return PooledOutput(self.main.float(), self.pooled.float())
+
+    def pool_target(self, target: torch.Tensor) -> torch.Tensor:
+        """A target ``(B, C, H, W)`` on the pooled channels' grid: area-resized to the main output's size,
+        then 2x2-averaged as the features were (an odd last row or column dropped on both sides)."""
+        if target.shape[-2:] != self.main.shape[-2:]:
+            target = F.interpolate(target, size=self.main.shape[-2:], mode="area")
+        return F.avg_pool2d(target, 2)
 
 
 class ColorizationModel(nn.Module):

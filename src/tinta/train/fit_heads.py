@@ -67,7 +67,9 @@ def build_head(cfg: TrainConfig, run_dir: Path, train_set: ImageSet, write: bool
     """The run's head: as saved in ``run_dir`` (a resumed run, or written by rank 0 of a distributed
     run), else the ``--init-from`` run's of the same kind, else fitted now; (``write``) saved there for
     the other ranks and for resuming."""
-    head = _saved_head(Path(run_dir), cfg)
+    # rank 0 of a new run fits its own: a config.json left by an attempt killed before its first checkpoint
+    # may hold another --head
+    head = _saved_head(Path(run_dir), cfg) if cfg.resume or not write else None
     if head is None:
         head = _init_head(cfg) or _fit_head(cfg, train_set)
         if write:

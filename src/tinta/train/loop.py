@@ -8,7 +8,7 @@ import contextlib
 import math
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -63,7 +63,9 @@ def set_encoder_frozen(model: ColorizationModel, frozen: bool) -> None:
 def validate(model: nn.Module, head: Head, batches: Batches, batch_size: int,
              d: Dist | None = None) -> dict[str, float]:
     """Validation metrics over the whole validation set (each rank scores its share; sums all-reduced).
-    The loss sees the training-time output; PSNR sees what ``tinta colorize`` would paint."""
+    The loss sees the whole output (with ``--bins-stride 4`` training scores the colour classes at H/4 and
+    validation at H/2, so ``train_loss`` and ``val_loss`` are not on one scale); PSNR sees what ``tinta
+    colorize`` would paint."""
     d = d or Dist()
     model.eval()
     sums = {"loss": 0.0, "images": 0.0, "log10_mse": 0.0, "cf": 0.0, "cf_gap": 0.0}
@@ -209,8 +211,20 @@ def pools(cfg: TrainConfig, model: nn.Module, head) -> bool:
             and not model.upsample_output)
 
 
+def as_it_was(cfg: TrainConfig, run_dir: Path) -> TrainConfig:
+    """``--resume``: the settings that change what a step computes are the run's own, not today's defaults
+    (``--bins-stride``: runs written before it existed trained at 2)."""
+    if not cfg.resume or not (run_dir / "config.json").is_file():
+        return cfg
+    stride = RunInfo.read(run_dir).train.get("bins_stride", 2)
+    if stride != cfg.bins_stride:
+        print(f"--resume: {run_dir} trains its colour classes at --bins-stride {stride}, as it started")
+    return replace(cfg, bins_stride=stride)
+
+
 def prepare(cfg: TrainConfig, d: Dist) -> Setup:
     run_dir = check_out(cfg)
+    cfg = as_it_was(cfg, run_dir)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = resolve_device(cfg.device)
