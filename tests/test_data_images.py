@@ -167,3 +167,25 @@ def test_decode_many_pool_matches_serial(monkeypatch):
     pooled = list(decode_many(iter(datas), None, True, workers=2, count=len(datas)))
     assert [s for s, _ in pooled] == [s for s, _ in serial] and serial[4] == ("corrupt", None)
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(serial, pooled) if a is not None)
+
+
+def test_the_decoding_pool_closes_quietly_under_the_clis_sigterm_handler(monkeypatch, capfd):
+    """The pool's workers are forked from a process whose SIGTERM raises KeyboardInterrupt (tinta.cli); closing
+    the pool sends them SIGTERM, which must end them quietly, not in a traceback holding the queue's lock."""
+    import signal
+    import threading
+
+    from tinta.cli import _sigterm
+
+    datas = [encode(Image.fromarray(np.full((6, 6, 3), 40 * i % 256, np.uint8)), "PNG") for i in range(40)]
+    monkeypatch.setattr(imgs, "PARALLEL_MIN_ITEMS", 0)
+    previous, got = signal.signal(signal.SIGTERM, _sigterm), []
+    try:  # in a thread, so a hung pool fails the test instead of hanging it
+        worker = threading.Thread(target=lambda: got.extend(decode_many(iter(datas), None, False, 2, len(datas))),
+                                  daemon=True)
+        worker.start()
+        worker.join(120)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert not worker.is_alive(), "the decoding pool hung while closing"
+    assert len(got) == 40 and "KeyboardInterrupt" not in capfd.readouterr().err

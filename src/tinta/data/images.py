@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -122,6 +123,15 @@ def default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
+def _pool_worker() -> None:
+    """A decoding worker dies quietly on the pool's own SIGTERM (sent when the pool closes) instead of running
+    the CLI's handler inherited by the fork, which raises KeyboardInterrupt wherever the worker waits (a
+    traceback, and a queue lock that may never be released: the pool's parent then hangs); Ctrl-C is left to
+    the parent, which stops the pool."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def decode_many(
     datas: Iterable[bytes], size: int | None, skip_grey: bool, workers: int | None = None, count: int | None = None
 ) -> Iterator[tuple[str, np.ndarray | None]]:
@@ -132,5 +142,5 @@ def decode_many(
     if workers <= 1 or (count is not None and count < PARALLEL_MIN_ITEMS):
         yield from map(decode_item, jobs)
         return
-    with multiprocessing.get_context().Pool(workers) as pool:
+    with multiprocessing.get_context().Pool(workers, initializer=_pool_worker) as pool:
         yield from pool.imap(decode_item, jobs, chunksize=32)
