@@ -26,7 +26,7 @@ from tinta.heads import Head
 from tinta.inference import set_native_output, upsample_ab
 from tinta.models import ColorizationModel, count_parameters, create_model
 from tinta.prior import PRIOR_FILE, ColourIndex
-from tinta.runs import RunInfo, checkpoint_dir, resolve_device, save_weights, weights_file
+from tinta.runs import CONFIG_FILE, RunInfo, checkpoint_dir, resolve_device, save_weights, weights_file
 from tinta.train import checkpoint as ckpt
 from tinta.train import distributed
 from tinta.train.batches import Batches, model_inputs
@@ -214,7 +214,7 @@ def pools(cfg: TrainConfig, model: nn.Module, head) -> bool:
 def as_it_was(cfg: TrainConfig, run_dir: Path) -> TrainConfig:
     """``--resume``: the settings that change what a step computes are the run's own, not today's defaults
     (``--bins-stride``: runs written before it existed trained at 2)."""
-    if not cfg.resume or not (run_dir / "config.json").is_file():
+    if not cfg.resume or not (run_dir / CONFIG_FILE).is_file():
         return cfg
     stride = RunInfo.read(run_dir).train.get("bins_stride", 2)
     if stride != cfg.bins_stride:
