@@ -26,15 +26,19 @@ from tinta.evaluate.metrics import colourfulness, psnr
 from tinta.files import write_json
 from tinta.heads import head_from_dict
 from tinta.inference import set_native_output, upsample_ab
-from tinta.runs import RunInfo, load_run
+from tinta.runs import RunInfo, load_run, load_weights
 from tinta.train.batches import Batches, model_inputs
 from tinta.train.config import TrainConfig
 from tinta.train.loop import load_train_val
 
 
-def holdout_outputs(run: str, max_val: int, holdout_of: str | None = None) -> tuple[torch.Tensor, ...]:
-    """(model outputs, L, original uint8 sRGB) of the training hold-out of ``holdout_of`` (default: the run's)."""
+def holdout_outputs(run: str, max_val: int, holdout_of: str | None = None,
+                    weights: Path | None = None) -> tuple[torch.Tensor, ...]:
+    """(model outputs, L, original uint8 sRGB) of the training hold-out of ``holdout_of`` (default: the run's),
+    with the run's best weights or the ``weights`` file given (e.g. one epoch's)."""
     model, head, _ = load_run(run)
+    if weights is not None:
+        load_weights(model, weights)
     info = RunInfo.read(holdout_of or run)
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     cfg = TrainConfig(**{**{k: v for k, v in info.train.items() if k in fields}, "max_val": max_val,
@@ -58,13 +62,19 @@ def score(head, out, L, gt, judge: Judge, ref: torch.Tensor) -> dict[str, float]
             "cf_gap": float((cf - cf_gt).abs().mean()), "agree": 100 * agreement(judge.predict(rgb), ref)}
 
 
-def vary(run: str, key: str, values: list[float], max_val: int, holdout_of: str | None = None) -> None:
-    _, head, _ = load_run(run)
-    out, L, gt = holdout_outputs(run, max_val, holdout_of)
+def judge_and_grey(L: torch.Tensor, gt: torch.Tensor) -> tuple[Judge, torch.Tensor, dict[str, float]]:
+    """The judge, its classes on the originals, and grey's PSNR and agreement on the same photos."""
     judge = Judge(cache=Path(os.environ.get("TINTA_CACHE", Path.home() / ".cache/tinta")) / "judge")
     ref = judge.predict(gt)
     grey = color.rgb_to_uint8(color.lab_to_rgb(color.join_lab(L, torch.zeros(len(L), 2, *L.shape[-2:]))))
-    g = {"psnr": float(psnr(grey.float(), gt.float()).mean()), "agree": 100 * agreement(judge.predict(grey), ref)}
+    return judge, ref, {"psnr": float(psnr(grey.float(), gt.float()).mean()),
+                        "agree": 100 * agreement(judge.predict(grey), ref)}
+
+
+def vary(run: str, key: str, values: list[float], max_val: int, holdout_of: str | None = None) -> None:
+    _, head, _ = load_run(run)
+    out, L, gt = holdout_outputs(run, max_val, holdout_of)
+    judge, ref, g = judge_and_grey(L, gt)
     print(f"{run}: training hold-out of {holdout_of or run}, {len(gt)} images; "
           f"grey PSNR {g['psnr']:.2f} dB, agreement {g['agree']:.1f}%")
     print(f"| {key} | PSNR dB | CF | CF gap | agree % |\n|---|---|---|---|---|")
@@ -76,7 +86,7 @@ def vary(run: str, key: str, values: list[float], max_val: int, holdout_of: str 
 def set_option(run: str, key: str, value: float) -> None:
     info = RunInfo.read(run)
     head = head_from_dict({**info.head.to_dict(), key: value})
-    if head.to_dict().get(key) != value:
+    if head.to_dict().get(key, getattr(head, key, None)) != value:
         raise SystemExit(f"the {head.name} head has no option {key!r}")
     dataclasses.replace(info, head=head).write(run)
     if (Path(run) / "head.json").is_file():

@@ -105,3 +105,23 @@ def test_a_resumed_run_keeps_the_bins_stride_it_started_with(tmp_path, capsys):
     assert as_it_was(replace(old, resume=True, out=str(tmp_path)), tmp_path).bins_stride == 2
     assert "--bins-stride 2, as it started" in capsys.readouterr().out
     assert as_it_was(replace(old, out=str(tmp_path)), tmp_path).bins_stride == 4  # a new run: today's default
+
+
+@pytest.mark.parametrize("cls", [JointHead, ChromaHead])
+def test_class_stride_2_decodes_the_classes_pooled_and_keeps_the_rest(cls):
+    g = torch.Generator().manual_seed(2)
+    full, pooled = cls(_bins()), cls(_bins(), class_stride=2)
+    assert full.class_stride == 1 and "class_stride" not in full.to_dict()  # older heads' dicts unchanged
+    assert type(pooled).from_dict(pooled.to_dict()).class_stride == 2
+    assert pooled.with_temperatures((0.5,)).class_stride == 2
+    out = torch.randn(2, full.out_channels, 15, 22, generator=g)  # odd height: the last row pooled on its own
+    a, b = full.predict(out), pooled.predict(out)
+    assert a.shape == b.shape == (2, 2, 15, 22) and torch.isfinite(b).all()
+    assert not torch.allclose(a, b)
+    smooth = out[:, :, :1, :1].expand(-1, -1, 16, 22).contiguous()  # the same logits everywhere: nothing to lose
+    assert torch.allclose(full.predict(smooth), pooled.predict(smooth), atol=1e-4)
+
+
+def test_class_stride_must_be_1_or_2():
+    with pytest.raises(TintaError, match="class_stride must be one of"):
+        JointHead(_bins(), class_stride=4)

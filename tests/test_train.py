@@ -5,7 +5,9 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
+from safetensors.torch import load_file
 
 from tinta.cli import main
 
@@ -65,11 +67,20 @@ def test_resume_equals_uninterrupted(tiny_cifar, tmp_path):
     args = ["--model", "small-unet", "--head", "regression", "--width", "8", "--schedule", "constant"]
     full, parts = tmp_path / "full", tmp_path / "parts"
     assert _train(args, tiny_cifar, full, 2) == 0
-    assert _train(args, tiny_cifar, parts, 1) == 0
+    assert _train(args, tiny_cifar, parts, 1, ["--keep-epochs"]) == 0
     last = lambda run: (run / "checkpoint" / "last.safetensors").read_bytes()  # noqa: E731
     assert last(parts) != last(full)
-    assert _train(args, tiny_cifar, parts, 2, ["--resume"]) == 0
+    assert _train(args, tiny_cifar, parts, 2, ["--resume", "--keep-epochs"]) == 0
     assert last(parts) == last(full)
+    # --keep-epochs: each epoch's weights, in fp16, beside the one checkpoint
+    kept = {p.name: load_file(p) for p in (parts / "epochs").iterdir()}
+    assert sorted(kept) == ["epoch-1.safetensors", "epoch-2.safetensors"] and not (full / "epochs").exists()
+    final = load_file(parts / "checkpoint" / "last.safetensors")
+    assert all(t.dtype == torch.float16 for t in kept["epoch-2.safetensors"].values() if t.is_floating_point())
+    assert all(torch.allclose(kept["epoch-2.safetensors"][k].float(), v.float(), atol=1e-2, rtol=1e-3)
+               for k, v in final.items())
+    assert not torch.equal(kept["epoch-1.safetensors"]["head.weight"].float(),
+                           kept["epoch-2.safetensors"]["head.weight"].float())
 
 
 def test_compare_report(tiny_cifar, tmp_path, capsys):

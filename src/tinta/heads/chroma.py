@@ -32,14 +32,14 @@ class ChromaHead(JointHead):
 
     def __init__(self, bins: ABBins, temperature: float = DEFAULT_TEMPERATURE, rebalance: bool = True,
                  bins_weight: float = DEFAULT_BINS_WEIGHT, blend: float = 1.0, temperatures: tuple[float, ...] = (),
-                 chroma_weight: float = 1.0, mix: float = 1.0):
-        super().__init__(bins, temperature, rebalance, bins_weight, blend, temperatures)
+                 chroma_weight: float = 1.0, mix: float = 1.0, class_stride: int = 1):
+        super().__init__(bins, temperature, rebalance, bins_weight, blend, temperatures, class_stride)
         self.chroma_weight, self.mix = float(chroma_weight), float(mix)
         self.out_channels = 3 + bins.q
 
     def with_temperatures(self, temperatures: tuple[float, ...]) -> "ChromaHead":
         return ChromaHead(self.cls.bins, self.cls.temperature, self.cls.rebalance, self.bins_weight, self.blend,
-                          tuple(temperatures), self.chroma_weight, self.mix)
+                          tuple(temperatures), self.chroma_weight, self.mix, self.class_stride)
 
     def loss(self, out: torch.Tensor | PooledOutput, target: torch.Tensor) -> torch.Tensor:
         pooled = isinstance(out, PooledOutput)
@@ -63,7 +63,7 @@ class ChromaHead(JointHead):
     def from_dict(cls, d: dict) -> "ChromaHead":
         j = JointHead.from_dict(d)
         return cls(j.cls.bins, j.cls.temperature, j.cls.rebalance, j.bins_weight, j.blend, (),
-                   d.get("chroma_weight", 1.0), d.get("mix", 1.0))
+                   d.get("chroma_weight", 1.0), d.get("mix", 1.0), j.class_stride)
 
     @classmethod
     def for_training(cls, cfg, data) -> "ChromaHead":

@@ -7,6 +7,11 @@ annealed mean (committed colour) in proportion to how sure the bins are: weight
 ``min(1, blend x (1 - H(p) / log Q))`` per pixel, ``H(p)`` the entropy of the predicted bin
 distribution. Where the distribution is flat the regression mean stays; where it is peaked
 the colour follows the bins.
+
+``class_stride`` 2 decodes the bins from 2x2-averaged logits (the logits of 2x2-pooled features: the output
+layer is 1x1) and upsamples that colour and its weight bilinearly: the resolution a run trained with
+``--bins-stride 4`` learned its classes at, for a quarter of the decoding's work. Chosen, like ``blend``, on
+the training hold-out (``scripts/holdout_decodings.py --vary class_stride=1,2``).
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ import torch
 import torch.nn.functional as F
 
 from tinta import color
+from tinta.errors import TintaError
 from tinta.heads.base import Decoding, Head, register_head
 from tinta.heads.bins import DEFAULT_TEMPERATURE, ABBins, BinsHead, fit_bins_on
 from tinta.heads.regression import RegressionHead
 from tinta.models.base import PooledOutput
 
+CLASS_STRIDES = (1, 2)
 DEFAULT_BINS_WEIGHT = 0.01  # the rebalanced bins loss (~3) weighs about what the regression loss (~0.04) does
 
 
@@ -32,7 +39,11 @@ class JointHead(Head):
     pooled_from = 2  # a,b at the output's size; the bins' logits may be trained from pooled features
 
     def __init__(self, bins: ABBins, temperature: float = DEFAULT_TEMPERATURE, rebalance: bool = True,
-                 bins_weight: float = DEFAULT_BINS_WEIGHT, blend: float = 1.0, temperatures: tuple[float, ...] = ()):
+                 bins_weight: float = DEFAULT_BINS_WEIGHT, blend: float = 1.0, temperatures: tuple[float, ...] = (),
+                 class_stride: int = 1):
+        if class_stride not in CLASS_STRIDES:
+            raise TintaError(f"class_stride must be one of {CLASS_STRIDES}, not {class_stride}")
+        self.class_stride = int(class_stride)
         self.reg = RegressionHead("huber")
         self.cls = BinsHead(bins, temperature, rebalance, temperatures)
         self.bins_weight, self.blend = float(bins_weight), float(blend)
@@ -48,7 +59,7 @@ class JointHead(Head):
 
     def with_temperatures(self, temperatures: tuple[float, ...]) -> "JointHead":
         return JointHead(self.cls.bins, self.cls.temperature, self.cls.rebalance, self.bins_weight, self.blend,
-                         tuple(temperatures))
+                         tuple(temperatures), self.class_stride)
 
     def targets(self, rgb8: torch.Tensor, lab: torch.Tensor) -> torch.Tensor:
         return lab[:, 1:]  # (B, 2, H, W) ab in Lab units
@@ -72,18 +83,25 @@ class JointHead(Head):
 
     def predict(self, out: torch.Tensor, decoding: Decoding | None = None, saturation: float = 1.0) -> torch.Tensor:
         ab_reg = color.denormalize_ab(out[:, :2])  # (B, 2, h, w)
-        ab_cls = self.cls.predict(out[:, 2:], decoding)
-        w = self.confidence(out[:, 2:])
+        logits = out[:, 2:]
+        if self.class_stride > 1:  # (B, Q, h/2, w/2); an odd last row or column averaged on its own
+            logits = F.avg_pool2d(logits, self.class_stride, ceil_mode=True)
+        ab_cls, w = self.cls.predict(logits, decoding), self.confidence(logits)
+        if self.class_stride > 1:
+            ab_cls, w = (F.interpolate(t, size=ab_reg.shape[-2:], mode="bilinear", align_corners=False)
+                         for t in (ab_cls, w))
         return (ab_reg + w * (ab_cls - ab_reg)) * saturation
 
     def to_dict(self) -> dict:
         return {"name": self.name, "bins": self.cls.bins.to_dict(), "temperature": self.cls.temperature,
-                "rebalance": self.cls.rebalance, "bins_weight": self.bins_weight, "blend": self.blend}
+                "rebalance": self.cls.rebalance, "bins_weight": self.bins_weight, "blend": self.blend,
+                **({"class_stride": self.class_stride} if self.class_stride != 1 else {})}
 
     @classmethod
     def from_dict(cls, d: dict) -> "JointHead":
         return cls(ABBins.from_dict(d["bins"]), d.get("temperature", DEFAULT_TEMPERATURE), d.get("rebalance", True),
-                   d.get("bins_weight", DEFAULT_BINS_WEIGHT), d.get("blend", 1.0))
+                   d.get("bins_weight", DEFAULT_BINS_WEIGHT), d.get("blend", 1.0), (),
+                   int(d.get("class_stride", 1)))
 
     @classmethod
     def for_training(cls, cfg, data) -> "JointHead":

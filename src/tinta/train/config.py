@@ -86,6 +86,9 @@ class TrainConfig:
     critic_images: int = field(default=4000, metadata={"help": "NoGAN: images of critic pretraining"})
     snapshot_every: int = field(default=2000, metadata={"help": "NoGAN: images between snapshots"})
     compile: bool = field(default=False, metadata={"help": "torch.compile the model"})
+    keep_epochs: bool = field(default=False, metadata={
+        "help": "also keep each epoch's weights (fp16) as epochs/epoch-N.safetensors in --out: a long run's "
+                "curve is scored from them (scripts/epoch_curve.py)"})
     resume: bool = field(default=False, metadata={"help": "continue the run in --out from its last checkpoint"})
 
     def __post_init__(self):

@@ -309,6 +309,9 @@ def save_epoch(s: Setup, state: dict, val: dict, log: ckpt.MetricsLog) -> None:
     if val["val_loss"] < state["best_val_loss"]:
         state["best_val_loss"], state["best_epoch"] = val["val_loss"], state["epoch"]
         save_weights(s.model, s.run_dir / "best.safetensors")
+    if s.cfg.keep_epochs:
+        (s.run_dir / "epochs").mkdir(exist_ok=True)
+        save_weights(s.model, s.run_dir / "epochs" / f"epoch-{state['epoch']}.safetensors", half=True)
     ckpt.commit(s.run_dir, s.model, s.opt, state)
 
 
