@@ -19,9 +19,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from holdout_decodings import holdout_outputs, judge_and_grey, score  # noqa: E402
+from holdout_decodings import holdout, judge_and_grey, outputs, score  # noqa: E402
 
-from tinta.runs import load_run  # noqa: E402
+from tinta.runs import load_run, load_weights  # noqa: E402
 
 
 def epoch_weights(run: Path) -> list[tuple[int, Path]]:
@@ -48,19 +48,19 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    _, head, _ = load_run(a.run)
+    model, head, _ = load_run(a.run)
     rows = [(0, a.start / "best.safetensors")] if a.start else []
     rows += epoch_weights(a.run)
     log = logged(a.run)
-    judge = ref = None
+    labs, L, gt = holdout(str(a.run), a.max_val)
+    judge, ref, g = judge_and_grey(L, gt)
+    print(f"{a.run}: {len(gt)} photos of its training hold-out; the losses are metrics.csv's (the whole hold-out)")
     print("| epoch | train loss | hold-out loss | PSNR dB | CF | CF gap | agree % | images/s |")
     print("|---|---|---|---|---|---|---|---|")
+    print(f"| grey | | | {g['psnr']:.2f} | 0 | | {g['agree']:.1f} | |")
     for epoch, weights in rows:
-        out, L, gt = holdout_outputs(str(a.run), a.max_val, weights=weights)
-        if judge is None:
-            judge, ref, g = judge_and_grey(L, gt)
-            print(f"| grey | | | {g['psnr']:.2f} | 0 | | {g['agree']:.1f} | |")
-        s, m = score(head, out, L, gt, judge, ref), log.get(epoch, {})
+        load_weights(model, weights)
+        s, m = score(head, outputs(model, head, labs), L, gt, judge, ref), log.get(epoch, {})
         cols = [f"{float(m[k]):.4f}" if k in m else "" for k in ("train_loss", "val_loss")]
         print(f"| {epoch} | {' | '.join(cols)} | {s['psnr']:.2f} | {s['cf']:.1f} | {s['cf_gap']:.1f} | "
               f"{s['agree']:.1f} | {m.get('images_per_second', '')} |", flush=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import os
 from pathlib import Path
 
@@ -26,33 +27,39 @@ from tinta.evaluate.metrics import colourfulness, psnr
 from tinta.files import write_json
 from tinta.heads import head_from_dict
 from tinta.inference import set_native_output, upsample_ab
-from tinta.runs import RunInfo, load_run, load_weights
+from tinta.runs import RunInfo, load_run
 from tinta.train.batches import Batches, model_inputs
 from tinta.train.config import TrainConfig
 from tinta.train.loop import load_train_val
 
 
-def holdout_outputs(run: str, max_val: int, holdout_of: str | None = None,
-                    weights: Path | None = None) -> tuple[torch.Tensor, ...]:
-    """(model outputs, L, original uint8 sRGB) of the training hold-out of ``holdout_of`` (default: the run's),
-    with the run's best weights or the ``weights`` file given (e.g. one epoch's)."""
-    model, head, _ = load_run(run)
-    if weights is not None:
-        load_weights(model, weights)
-    info = RunInfo.read(holdout_of or run)
+def holdout(run: str, max_val: int) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
+    """(Lab batches, L, original uint8 sRGB) of the training hold-out of ``run`` (at most ``max_val`` images)."""
+    info = RunInfo.read(run)
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     cfg = TrainConfig(**{**{k: v for k, v in info.train.items() if k in fields}, "max_val": max_val,
                          "data_root": tuple(info.roots), "classes": tuple(info.train.get("classes") or ())})
     _, val = load_train_val(cfg)
+    batches, labs, gts = Batches(val, torch.device("cpu")), [], []
+    for idx in torch.arange(len(val)).split(64):
+        rgb8, lab = batches.fetch(idx)
+        labs.append(lab)
+        gts.append(rgb8)
+    return labs, torch.cat([lab[:, :1] for lab in labs]), torch.cat(gts)
+
+
+@torch.no_grad()
+def outputs(model, head, labs: list[torch.Tensor]) -> torch.Tensor:
+    """The model's raw outputs on the hold-out's Lab batches (as the head decodes them: native size)."""
     set_native_output(model, head)
-    batches, outs, Ls, gts = Batches(val, torch.device("cpu")), [], [], []
-    with torch.no_grad():
-        for idx in torch.arange(len(val)).split(64):
-            rgb8, lab = batches.fetch(idx)
-            outs.append(model(*model_inputs(model, lab)))
-            Ls.append(lab[:, :1])
-            gts.append(rgb8)
-    return torch.cat(outs), torch.cat(Ls), torch.cat(gts)
+    return torch.cat([model(*model_inputs(model, lab)) for lab in labs])
+
+
+def holdout_outputs(run: str, max_val: int, holdout_of: str | None = None) -> tuple[torch.Tensor, ...]:
+    """(model outputs, L, original uint8 sRGB) of the training hold-out of ``holdout_of`` (default: the run's)."""
+    model, head, _ = load_run(run)
+    labs, L, gt = holdout(holdout_of or run, max_val)
+    return outputs(model, head, labs), L, gt
 
 
 def score(head, out, L, gt, judge: Judge, ref: torch.Tensor) -> dict[str, float]:
@@ -86,7 +93,8 @@ def vary(run: str, key: str, values: list[float], max_val: int, holdout_of: str 
 def set_option(run: str, key: str, value: float) -> None:
     info = RunInfo.read(run)
     head = head_from_dict({**info.head.to_dict(), key: value})
-    if head.to_dict().get(key, getattr(head, key, None)) != value:
+    options = set(inspect.signature(type(head).__init__).parameters) - {"self", "bins", "temperatures"}
+    if key not in options or head.to_dict().get(key, getattr(head, key, None)) != value:
         raise SystemExit(f"the {head.name} head has no option {key!r}")
     dataclasses.replace(info, head=head).write(run)
     if (Path(run) / "head.json").is_file():

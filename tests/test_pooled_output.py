@@ -107,6 +107,21 @@ def test_a_resumed_run_keeps_the_bins_stride_it_started_with(tmp_path, capsys):
     assert as_it_was(replace(old, out=str(tmp_path)), tmp_path).bins_stride == 4  # a new run: today's default
 
 
+def _by_hand(head, out):
+    """class_stride 2 written out: bins decoded on the 2x2-averaged logits, then both the colour and its weight
+    upsampled x2 (cell centres aligned) and cropped; a,b regression and chroma stay at the output's size."""
+    h, w = out.shape[-2:]
+    q = head.cls.bins.q
+    logits = F.avg_pool2d(out[:, 2:2 + q], 2, ceil_mode=True)
+    up = lambda t: F.interpolate(t, scale_factor=2, mode="bilinear", align_corners=False)[..., :h, :w]  # noqa: E731
+    ab_reg = out[:, :2] * 110  # denormalize_ab
+    ab = ab_reg + up(head.confidence(logits)) * (up(head.cls.predict(logits)) - ab_reg)
+    if isinstance(head, ChromaHead):
+        length, chroma = ab.norm(dim=1, keepdim=True), 110 * out[:, -1:].clamp(min=0)
+        ab = ab * ((length + head.mix * (chroma - length)) / length.clamp(min=2.0))
+    return ab
+
+
 @pytest.mark.parametrize("cls", [JointHead, ChromaHead])
 def test_class_stride_2_decodes_the_classes_pooled_and_keeps_the_rest(cls):
     g = torch.Generator().manual_seed(2)
@@ -114,14 +129,24 @@ def test_class_stride_2_decodes_the_classes_pooled_and_keeps_the_rest(cls):
     assert full.class_stride == 1 and "class_stride" not in full.to_dict()  # older heads' dicts unchanged
     assert type(pooled).from_dict(pooled.to_dict()).class_stride == 2
     assert pooled.with_temperatures((0.5,)).class_stride == 2
-    out = torch.randn(2, full.out_channels, 15, 22, generator=g)  # odd height: the last row pooled on its own
-    a, b = full.predict(out), pooled.predict(out)
-    assert a.shape == b.shape == (2, 2, 15, 22) and torch.isfinite(b).all()
-    assert not torch.allclose(a, b)
+    for h, w in ((15, 22), (16, 21), (1, 1)):  # odd sizes: the last row / column is a cell of its own
+        out = torch.randn(2, full.out_channels, h, w, generator=g)
+        out[:, :2] *= 0.3
+        assert torch.allclose(pooled.predict(out), _by_hand(pooled, out), atol=1e-4)
     smooth = out[:, :, :1, :1].expand(-1, -1, 16, 22).contiguous()  # the same logits everywhere: nothing to lose
     assert torch.allclose(full.predict(smooth), pooled.predict(smooth), atol=1e-4)
+    # the regression a,b (and the chroma) keep their full resolution: a change in one pixel stays there
+    out = torch.randn(1, full.out_channels, 8, 8, generator=g)
+    out[:, -1] = out[:, -1].abs() + 0.1  # the chroma head: a chroma above 0 everywhere, so a,b are not zeroed
+    bumped = out.clone()
+    bumped[:, :2, 3, 3] += 0.2
+    moved = (pooled.predict(bumped) - pooled.predict(out)).abs().sum(1)[0]
+    assert moved[3, 3] > 0 and moved.sum() == moved[3, 3]
 
 
 def test_class_stride_must_be_1_or_2():
+    for bad in (4, 1.5, 0):
+        with pytest.raises(TintaError, match="class_stride must be one of"):
+            JointHead(_bins(), class_stride=bad)
     with pytest.raises(TintaError, match="class_stride must be one of"):
-        JointHead(_bins(), class_stride=4)
+        ChromaHead.from_dict({**ChromaHead(_bins()).to_dict(), "class_stride": 2.7})  # not rounded to 2

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 from tinta.cli import main
+from tinta.errors import TintaError
+from tinta.train.config import TrainConfig
 
 from helpers import photo, tiny_image_folder
 
@@ -69,18 +71,20 @@ def test_resume_equals_uninterrupted(tiny_cifar, tmp_path):
     assert _train(args, tiny_cifar, full, 2) == 0
     assert _train(args, tiny_cifar, parts, 1, ["--keep-epochs"]) == 0
     last = lambda run: (run / "checkpoint" / "last.safetensors").read_bytes()  # noqa: E731
+    first = load_file(parts / "checkpoint" / "last.safetensors")
     assert last(parts) != last(full)
-    assert _train(args, tiny_cifar, parts, 2, ["--resume", "--keep-epochs"]) == 0
+    assert _train(args, tiny_cifar, parts, 2, ["--resume"]) == 0  # keeps its epochs without being told again
     assert last(parts) == last(full)
-    # --keep-epochs: each epoch's weights, in fp16, beside the one checkpoint
+    # --keep-epochs: each epoch's weights, exactly, in fp16, beside the one checkpoint
     kept = {p.name: load_file(p) for p in (parts / "epochs").iterdir()}
     assert sorted(kept) == ["epoch-1.safetensors", "epoch-2.safetensors"] and not (full / "epochs").exists()
-    final = load_file(parts / "checkpoint" / "last.safetensors")
-    assert all(t.dtype == torch.float16 for t in kept["epoch-2.safetensors"].values() if t.is_floating_point())
-    assert all(torch.allclose(kept["epoch-2.safetensors"][k].float(), v.float(), atol=1e-2, rtol=1e-3)
-               for k, v in final.items())
-    assert not torch.equal(kept["epoch-1.safetensors"]["head.weight"].float(),
-                           kept["epoch-2.safetensors"]["head.weight"].float())
+    half = lambda w: {k: v.half() if v.is_floating_point() else v for k, v in w.items()}  # noqa: E731
+    for name, weights in (("epoch-1.safetensors", first), ("epoch-2.safetensors", load_file(full / "checkpoint" /
+                                                                                          "last.safetensors"))):
+        assert kept[name].keys() == weights.keys()
+        assert all(torch.equal(kept[name][k], v) for k, v in half(weights).items()), name
+    with pytest.raises(TintaError, match="--keep-epochs keeps a supervised run"):
+        TrainConfig(keep_epochs=True, adversarial=0.02)
 
 
 def test_compare_report(tiny_cifar, tmp_path, capsys):
@@ -107,6 +111,20 @@ def test_compare_report(tiny_cifar, tmp_path, capsys):
     cf = [r["metrics"]["colourfulness"] for r in summary["rows"][1:]]
     assert len(set(cf)) == 3
     assert json.loads((b / "eval-test.json").read_text())["decodings"] == ["T=1", "T=0.38", "T=0.1"]
+
+    # a saved evaluation is reused while the run's head and weights are unchanged, and redone when either changes
+    compare_a = ["compare", str(a), "--baseline", str(a), "--out", str(tmp_path / "again"), "--split", "test",
+                 "--no-judge"]
+    capsys.readouterr()
+    assert main(compare_a) == 0 and "evaluating" not in capsys.readouterr().out
+    config = json.loads((a / "config.json").read_text())
+    config["head"]["loss"] = "l1"  # not how it trained: only to see the evaluation redone
+    (a / "config.json").write_text(json.dumps(config))
+    assert main(compare_a) == 0 and "evaluating" in capsys.readouterr().out
+    assert main(compare_a) == 0 and "evaluating" not in capsys.readouterr().out
+    weights = load_file(a / "best.safetensors")
+    save_file({k: v + 0.01 if v.is_floating_point() else v for k, v in weights.items()}, a / "best.safetensors")
+    assert main(compare_a) == 0 and "evaluating" in capsys.readouterr().out
 
 
 def test_bad_data_root_is_one_line_error(tmp_path, capsys):

@@ -5,7 +5,8 @@ training configuration, the head, the model's construction arguments; first writ
 :mod:`tinta.train.fit_heads` as soon as the head is fitted, for the other ranks of a distributed run
 and for ``--resume``, then whole once the model exists), ``best.safetensors`` (the best weights so far),
 ``checkpoint/`` (the last epoch's weights, optimizer and state, committed as one unit: see
-:mod:`tinta.train.checkpoint`) and ``metrics.csv``. Folders written by older versions (head
+:mod:`tinta.train.checkpoint`), ``metrics.csv`` and, with ``tinta train --keep-epochs``, ``epochs/epoch-N.safetensors``
+(each epoch's weights, fp16). Folders written by older versions (head
 as ``task`` plus ``palette.json`` / ``bins.json``, or also in ``head.json``; checkpoint files at the top) still load.
 """
 
@@ -72,6 +73,7 @@ def _legacy_head(run_dir: Path, config: dict) -> dict:
 
 
 CONFIG_FILE = "config.json"
+EPOCHS = "epochs"  # tinta train --keep-epochs: each epoch's weights, epochs/epoch-N.safetensors
 CONFIG_KEYS = frozenset({"train", "head", "task", "parameters", "pretrained_encoder", "data", "out_channels"})
 
 

@@ -24,6 +24,7 @@ from tinta.errors import TintaError
 from tinta.evaluate.evaluate import (
     evaluate_run,
     grid_indices,
+    made_by,
     report_name,
     save_grid,
 )
@@ -80,9 +81,13 @@ def scatter_png(curves: list[list[tuple[str, float, float]]], gt_cf: float, path
     atomic_write(path, lambda tmp: img.save(tmp, format="PNG"))
 
 
-def _wanted(report: dict | None, render_size: int, size, temperatures, max_images, root: str, judge: bool) -> bool:
-    """Whether a saved evaluation matches what is asked (else it is redone)."""
+def _wanted(report: dict | None, render_size: int, size, temperatures, max_images, root: str, judge: bool,
+            made: dict | None = None) -> bool:
+    """Whether a saved evaluation matches what is asked (else it is redone). ``made``: the run's head and weights
+    now (:func:`~tinta.evaluate.evaluate.made_by`); an evaluation saved before they were recorded is trusted."""
     if report is None or report.get("render_size") != render_size or (size and report["size"][0] != size):
+        return False
+    if made and any(k in report and report[k] != v for k, v in made.items()):  # another decoding or other weights
         return False
     if report.get("data_root") != root:
         return False
@@ -98,8 +103,10 @@ def _evaluated(run: str, info: RunInfo, split: str, root: str, rs: int, size, te
                judge: bool, ssim: bool = True) -> dict:
     path = Path(run) / f"{report_name(info, split, root)}.json"
     report = read_json(path) if path.exists() else None
-    if not _wanted(report, rs, size, temperatures, max_images, root, judge) or (ssim and "ssim" not in
-                                                                                report["results"]["grey"]):
+    head = info.head.with_temperatures(tuple(temperatures)) if temperatures else info.head
+    made = made_by(Path(run), "best", head) if report is not None else None
+    if not _wanted(report, rs, size, temperatures, max_images, root, judge, made) or (
+            ssim and "ssim" not in report["results"]["grey"]):
         print(f"evaluating {run} on {split} ...")
         report = evaluate_run(run, split, data_root=root, render_size=rs, size=size, temperatures=temperatures,
                               max_images=max_images, judge=judge, semantic=False, ssim=ssim)

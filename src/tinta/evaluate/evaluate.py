@@ -8,6 +8,7 @@ palette models, ``quantized-gt`` (the ground truth snapped to the palette: the c
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -18,10 +19,10 @@ from tinta import color
 from tinta.data.base import ImageSet, batch_rgb8, batch_to_lab, iterate_batches, spread_subset
 from tinta.errors import TintaError
 from tinta.evaluate import metrics
-from tinta.files import atomic_write, write_json
+from tinta.files import atomic_write, sha256_file, write_json
 from tinta.heads import Head
 from tinta.inference import model_output, render_input, resolve_render_size, set_native_output, upsample_ab
-from tinta.runs import load_run
+from tinta.runs import load_run, weights_file
 
 GRID_IMAGES = 16
 
@@ -219,6 +220,13 @@ def report_name(info, split: str, data_root: str | None = None) -> str:
     return f"eval-{split}-{source}"
 
 
+def made_by(run_dir: Path, which: str, head: Head) -> dict:
+    """What an evaluation's numbers depend on besides its options: the head as decoded and the weights' sha256
+    (a saved evaluation is reused only while both are unchanged)."""
+    return {"head": json.loads(json.dumps(head.to_dict())),
+            "weights_sha256": sha256_file(weights_file(Path(run_dir), which))}
+
+
 def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None = None, which: str = "best",
                  batch_size: int = 64, max_images: int | None = None, render_size: int | None = None,
                  size: int | None = None, temperatures: tuple[float, ...] | None = None,
@@ -250,6 +258,7 @@ def evaluate_run(run_dir: str | Path, split: str = "test", data_root: str | None
         "split": split, "images": len(data), "max_images": max_images, "render_size": rs, "skipped": data.skipped,
         "size": list(data.size), "decodings": [d.label for d in head.decodings], "main_decoding": head.main.label,
         "pretrained_encoder": info.pretrained_encoder, "parameters": info.parameters, "results": results,
+        **made_by(run_dir, which, head),
     }
     name = report_name(info, split, data_root)
     write_json(run_dir / f"{name}.json", report)

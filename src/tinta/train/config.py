@@ -109,6 +109,9 @@ class TrainConfig:
         for name, ok, want in checks:
             if not ok:
                 raise TintaError(f"--{name} must be {want}, got {getattr(self, name.replace('-', '_'))}")
+        if self.keep_epochs and self.adversarial:
+            raise TintaError("--keep-epochs keeps a supervised run's epochs; NoGAN (--adversarial) keeps its "
+                             "snapshots every --snapshot-every images instead")
         for name in ("max_train", "max_val", "width"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise TintaError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")

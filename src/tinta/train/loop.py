@@ -26,7 +26,7 @@ from tinta.heads import Head
 from tinta.inference import set_native_output, upsample_ab
 from tinta.models import ColorizationModel, count_parameters, create_model
 from tinta.prior import PRIOR_FILE, ColourIndex
-from tinta.runs import CONFIG_FILE, RunInfo, checkpoint_dir, resolve_device, save_weights, weights_file
+from tinta.runs import CONFIG_FILE, EPOCHS, RunInfo, checkpoint_dir, resolve_device, save_weights, weights_file
 from tinta.train import checkpoint as ckpt
 from tinta.train import distributed
 from tinta.train.batches import Batches, model_inputs
@@ -213,13 +213,15 @@ def pools(cfg: TrainConfig, model: nn.Module, head) -> bool:
 
 def as_it_was(cfg: TrainConfig, run_dir: Path) -> TrainConfig:
     """``--resume``: the settings that change what a step computes are the run's own, not today's defaults
-    (``--bins-stride``: runs written before it existed trained at 2)."""
+    (``--bins-stride``: runs written before it existed trained at 2); a run that kept its epochs goes on keeping
+    them, so its curve has no gap."""
     if not cfg.resume or not (run_dir / CONFIG_FILE).is_file():
         return cfg
-    stride = RunInfo.read(run_dir).train.get("bins_stride", 2)
+    train = RunInfo.read(run_dir).train
+    stride = train.get("bins_stride", 2)
     if stride != cfg.bins_stride:
         print(f"--resume: {run_dir} trains its colour classes at --bins-stride {stride}, as it started")
-    return replace(cfg, bins_stride=stride)
+    return replace(cfg, bins_stride=stride, keep_epochs=cfg.keep_epochs or train.get("keep_epochs", False))
 
 
 def prepare(cfg: TrainConfig, d: Dist) -> Setup:
@@ -235,6 +237,7 @@ def prepare(cfg: TrainConfig, d: Dist) -> Setup:
     if d.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         sweep_stale_temps(run_dir)
+        sweep_stale_temps(run_dir / EPOCHS)
         ckpt.prune(run_dir)  # what a kill during a checkpoint commit left behind
         head = build_head(cfg, run_dir, train_set)  # fits and saves a palette / bins when needed
     distributed.barrier(d)
@@ -310,8 +313,8 @@ def save_epoch(s: Setup, state: dict, val: dict, log: ckpt.MetricsLog) -> None:
         state["best_val_loss"], state["best_epoch"] = val["val_loss"], state["epoch"]
         save_weights(s.model, s.run_dir / "best.safetensors")
     if s.cfg.keep_epochs:
-        (s.run_dir / "epochs").mkdir(exist_ok=True)
-        save_weights(s.model, s.run_dir / "epochs" / f"epoch-{state['epoch']}.safetensors", half=True)
+        (s.run_dir / EPOCHS).mkdir(exist_ok=True)
+        save_weights(s.model, s.run_dir / EPOCHS / f"epoch-{state['epoch']}.safetensors", half=True)
     ckpt.commit(s.run_dir, s.model, s.opt, state)
 
 
