@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The long run of the colour issue (docs/colour-tournament.md, section 6): the chroma head, supervised, from the
+# The long run of the colour issue (docs/colour-long-run.md): the chroma head, supervised, from the
 # round-3 combination (kept/t-chroma-nogan), on Imagenette + photos-mix + photos-more train at 112 px.
 #   bash scripts/long_run.sh [STEP...]   steps: train choose compare curve gallery speed (default: all, in order)
 # train    6 cosine epochs (~63,000 images each, ~21 min an epoch on the 2-core CPU), each epoch's weights kept
 # choose   class_stride 2, decided before this run (the control's A/B on the hold-out: the same scores, a quarter
-#          of the decoding; docs/colour-tournament.md, section 6) and checked here on this run's own hold-out; the
+#          of the decoding; docs/colour-long-run.md) and checked here on this run's own hold-out; the
 #          chroma head's mix stays 1, as in the tournament, and its hold-out scores at 0.5-1.5 are for `vivid`
 # compare  `tinta compare` against the shipped default on the three validation sets (the tournament's options)
 # curve    every kept epoch scored on the hold-out (scripts/epoch_curve.py), epoch 0 = the start
