@@ -36,6 +36,8 @@ if has compare; then
     $T compare default $RUN --baseline default --out reports/long-$name --split val --data-root $root \
       $rest --grid-images 12 --no-ssim | tee reports/long-$name.txt
   done
+  $PY scripts/tournament_table.py --prefix long --names long-chroma=long-run | tee reports/long-table.txt
+  $PY scripts/tournament_table.py --prefix long --names long-chroma=long-run --compact | tee -a reports/long-table.txt
 fi
 has curve && $PY scripts/epoch_curve.py $RUN --start $START --max-val 512 | tee reports/long-curve.txt
 has gallery && $PY scripts/gallery.py default $RUN --out docs/img/gallery-long.jpg --data-root $MORE
