@@ -99,11 +99,11 @@ def _wanted(report: dict | None, render_size: int, size, temperatures, max_image
     return not temperatures or not swept or report.get("decodings") == [f"T={t:g}" for t in temperatures]
 
 
-def _evaluated(run: str, info: RunInfo, split: str, root: str, rs: int, size, temperatures, max_images,
+def _evaluated(run: str, info: RunInfo, head, split: str, root: str, rs: int, size, temperatures, max_images,
                judge: bool, ssim: bool = True) -> dict:
+    """``run``'s saved evaluation when it matches, else a new one; ``head``: the run's, as it is decoded."""
     path = Path(run) / f"{report_name(info, split, root)}.json"
     report = read_json(path) if path.exists() else None
-    head = info.head.with_temperatures(tuple(temperatures)) if temperatures else info.head
     made = made_by(Path(run), "best", head) if report is not None else None
     if not _wanted(report, rs, size, temperatures, max_images, root, judge, made) or (
             ssim and "ssim" not in report["results"]["grey"]):
@@ -145,10 +145,10 @@ def compare(runs: list[str], baseline: str, out: str, split: str = "val", data_r
     for run in runs:
         model, head, info = load_run(run)
         rs = resolve_render_size(render_size, info.native_size)
-        report = _evaluated(run, info, split, info.eval_root(data_root), rs, size, temperatures, max_images, judge,
-                            ssim)
         if temperatures:
             head = head.with_temperatures(tuple(temperatures))
+        report = _evaluated(run, info, head, split, info.eval_root(data_root), rs, size, temperatures, max_images,
+                            judge, ssim)
         if lab is None:
             tc = info.train
             data = spread_subset(load_dataset(tc["dataset"], info.eval_root(data_root), split,
