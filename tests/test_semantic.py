@@ -79,3 +79,17 @@ def test_spread_subset_covers_the_split_evenly():
     assert len(sub) == 4 and set(sub.labels.tolist()) == {0, 1}
     assert torch.equal(sub.images[0], data.images[0]) and torch.equal(sub.images[-1], data.images[-1])
     assert spread_subset(data, None) is data and spread_subset(data, 50) is data
+
+
+def test_weighted_subset_repeats_and_thins_a_source():
+    from tinta.data.base import weighted_subset
+
+    data = _imageset(10)
+    data.labels = torch.arange(10)
+    twice_and_half = weighted_subset(data, 2.5)
+    counts = torch.bincount(twice_and_half.labels, minlength=10)
+    assert len(twice_and_half) == 25 and counts.min() == 2 and counts.max() == 3 and int((counts == 3).sum()) == 5
+    half = weighted_subset(data, 0.5)
+    assert len(half) == 5 and half.labels.tolist() == sorted(set(half.labels.tolist()))
+    assert half.labels[0] == 0 and half.labels[-1] == 9
+    assert weighted_subset(data, 1.0) is data and len(weighted_subset(data, 0.01)) == 1

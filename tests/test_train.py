@@ -229,3 +229,22 @@ def test_max_train_keeps_every_source_and_init_from_shrinks_a_head(tiny_cifar, t
     assert _train([*args, "--head", "regression", "--init-from", str(joint), "--lr", "1e-9"], tiny_cifar, reg) == 0
     j, r = load_model(str(joint)), load_model(str(reg))
     assert torch.allclose(r.model.head.weight, j.model.head.weight[:2], atol=1e-6)
+
+
+def test_source_weight_sets_each_sources_share(tiny_cifar):
+    """--source-weight takes a source's training images that many times; one weight per source, positive."""
+    from tinta.errors import TintaError
+    from tinta.train.config import TrainConfig
+    from tinta.train.loop import load_train_val
+
+    base = {"model": "small-unet", "dataset": "cifar10", "data_root": (str(tiny_cifar), str(tiny_cifar)),
+            "classes": ("horse",), "val_fraction": 0.2}
+    even, _ = load_train_val(TrainConfig(**base))
+    train, _ = load_train_val(TrainConfig(**base, source_weight=(2.0, 0.5)))
+    source = torch.tensor([int(train.classes[i].split(":")[0]) for i in train.labels])
+    per_source = len(even) // 2
+    assert (source == 0).sum() == 2 * per_source and (source == 1).sum() == round(0.5 * per_source)
+    for bad, says in [((1.0,), "one weight per --data-root"), ((1.0, 0.0), "positive"),
+                      ((1.0, float("nan")), "positive")]:
+        with pytest.raises(TintaError, match=says):
+            TrainConfig(**base, source_weight=bad)

@@ -113,6 +113,18 @@ def spread_subset(data: ImageSet, count: int | None) -> ImageSet:
     return data.subset(torch.linspace(0, len(data) - 1, count).round().long())
 
 
+def weighted_subset(data: ImageSet, weight: float) -> ImageSet:
+    """``round(weight * len(data))`` images (at least one): every image ``int(weight)`` times, then an evenly
+    spread part of the set for the fraction left (``weight`` 2.5: all twice, every other one a third time)."""
+    n = len(data)
+    whole, rest = int(weight), round((weight - int(weight)) * n)
+    if whole == 1 and rest == 0:
+        return data
+    part = torch.linspace(0, n - 1, rest).round().long() if rest else torch.zeros(0, dtype=torch.long)
+    idx = torch.cat([torch.arange(n).repeat(whole), part])
+    return data.subset(idx if len(idx) else torch.zeros(1, dtype=torch.long))
+
+
 def batch_to_lab(batch: torch.Tensor, colorspace: str) -> torch.Tensor:
     """uint8 ``(B, 3, H, W)`` in ``colorspace`` -> float Lab ``(B, 3, H, W)``."""
     if colorspace == "rgb":

@@ -19,6 +19,9 @@ class TrainConfig:
     dataset: str = field(default="cifar10", metadata={"help": "data set kind", "choices": tuple(DATASETS)})
     data_root: tuple[str, ...] = field(default=(), metadata={
         "help": "data set path (archive, folder or npy folder); repeat it to train on several sources at once"})
+    source_weight: tuple[float, ...] = field(default=(), metadata={
+        "help": "one per --data-root, in order: an epoch takes each source's training images this many times "
+                "(0.5: an evenly spread half; 2: each image twice); default 1 for every source"})
     classes: tuple[str, ...] = field(default=(), metadata={"help": "class names or indices to keep (default: all)"})
     out: str = field(default="runs/default", metadata={"help": "run folder: checkpoints, config, metrics"})
     width: int | None = field(default=None, metadata={"help": "model channel width (default: the model's own)"})
@@ -112,6 +115,11 @@ class TrainConfig:
         if self.keep_epochs and self.adversarial:
             raise TintaError("--keep-epochs keeps a supervised run's epochs; NoGAN (--adversarial) keeps its "
                              "snapshots every --snapshot-every images instead")
+        if self.source_weight and len(self.source_weight) != len(self.roots):
+            raise TintaError(f"--source-weight takes one weight per --data-root: {len(self.source_weight)} "
+                             f"weights for {len(self.roots)} sources")
+        if not all(math.isfinite(w) and w > 0 for w in self.source_weight):
+            raise TintaError(f"--source-weight must be positive numbers, got {list(self.source_weight)}")
         for name in ("max_train", "max_val", "width"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise TintaError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")

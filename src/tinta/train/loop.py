@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from tinta import color
 from tinta.data import load_dataset
-from tinta.data.base import ImageSet, concat_sets, holdout_split, spread_subset
+from tinta.data.base import ImageSet, concat_sets, holdout_split, spread_subset, weighted_subset
 from tinta.errors import TintaError
 from tinta.evaluate.metrics import colourfulness
 from tinta.files import atomic_write, sweep_stale_temps
@@ -96,14 +96,15 @@ def validate(model: nn.Module, head: Head, batches: Batches, batch_size: int,
 
 def load_train_val(cfg: TrainConfig) -> tuple[ImageSet, ImageSet]:
     """The training images of every source (``--data-root``, repeatable), each source's own
-    ``val_fraction`` held out for validation (so every source is validated), then joined."""
+    ``val_fraction`` held out for validation (so every source is validated), then joined; each source's
+    training images taken ``--source-weight`` times."""
     trains, vals = [], []
-    for root in cfg.roots:
+    for root, weight in zip(cfg.roots, cfg.source_weight or [1.0] * len(cfg.roots)):
         full = load_dataset(cfg.dataset, root, "train", classes=list(cfg.classes) or None, size=cfg.size)
         tr_idx, va_idx = holdout_split(len(full), cfg.val_fraction, seed=0)
         if len(tr_idx) == 0 or len(va_idx) == 0:
             raise TintaError(f"too few images for a train/validation split ({len(full)} in {root})")
-        trains.append(full.subset(tr_idx, "train"))
+        trains.append(weighted_subset(full.subset(tr_idx, "train"), weight))
         vals.append(full.subset(va_idx, "holdout"))
     train, val = concat_sets(trains, "train"), concat_sets(vals, "holdout")
     return spread_subset(train, cfg.max_train), spread_subset(val, cfg.max_val)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The long run of the colour issue, part 2 (docs/colour-long-run.md): a new cosine schedule from part 1's best
+# epoch (kept/long-chroma), the sources reweighted so Imagenette is no longer the smallest share of an epoch.
+#   bash scripts/long_run_2.sh [STEP...]   steps: train choose compare curve (default: all, in order)
+# train    4 cosine epochs at lr 1.5e-4 (half of part 1's: the weights are already trained); each epoch takes
+#          Imagenette train 2.5 times, photos-mix once and an evenly spread half of photos-more (~58,000
+#          images, ~40% / 30% / 30%, where part 1 was 14% / 27% / 59%)
+# choose   class_stride 2 as in part 1; the mix on the hold-out (the same 512 photos as the tournament's)
+# compare  `tinta compare` against the shipped default on the three validation sets (the tournament's options)
+# curve    every kept epoch scored on the hold-out, epoch 0 = part 1's best
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps=("${@:-train choose compare curve}")
+steps=(${steps[@]})
+source scripts/steps.sh
+RUN=runs/long-chroma-2
+START=kept/long-chroma
+MORE="${TINTA_CACHE:-$HOME/.cache/tinta}/photos-more/photos-more.tar.gz"
+DATA3="--dataset folder --data-root $IMNT --data-root $MIX --data-root $MORE --source-weight 2.5 1 0.5 \
+  --size 112 --batch-size 32 --val-fraction 0.03 --max-val 1024 --threads 2 --seed 0"
+
+has train && tr $RUN --model unet --head chroma $DATA3 --init-from $START --epochs 4 --freeze-epochs 0 \
+  --encoder-lr-mult 0.1 --lr 1.5e-4 --keep-epochs
+if has choose; then
+  $PY scripts/holdout_decodings.py $RUN --set class_stride=2
+  $PY scripts/holdout_decodings.py $RUN --vary mix=0.75,1,1.25 --max-val 512 | tee reports/long2-mix.txt
+fi
+if has compare; then
+  for set in "imagenette $IMNT --max-images 1000" "photos-mix $MIX --size 112" "photos-more $MORE --size 112"; do
+    read -r name root rest <<< "$set"
+    seen=reports/long-$name/shipped  # the default's scores from part 1, when still here (runs keep their own)
+    [ -d $seen ] && [ ! -d reports/long2-$name/shipped ] && mkdir -p reports/long2-$name && cp -r $seen $_/
+    $T compare default runs/long-chroma $RUN --baseline default --out reports/long2-$name --split val \
+      --data-root $root $rest --grid-images 12 --no-ssim | tee reports/long2-$name.txt
+  done
+  $PY scripts/tournament_table.py --prefix long2 --names long-chroma=part-1 long-chroma-2=part-2 --compact \
+    | tee reports/long2-table.txt
+fi
+has curve && $PY scripts/epoch_curve.py $RUN --start $START --max-val 512 | tee reports/long2-curve.txt
