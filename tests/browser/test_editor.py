@@ -362,6 +362,7 @@ def test_cancel_stops_the_running_photo(page, site, monkeypatch):
     page.select_option("#model", "painter")
     page.set_input_files("#file", str(site["files"] / "big.png"))
     page.wait_for_selector("#cancel:not([hidden])")
+    until(page, lambda: health(site)["running"] == 1)  # the photo is with the model, not still on its way
     page.click("#cancel")
     page.wait_for_selector("#status.err")
     assert "cancelled" in page.inner_text("#status") and page.is_visible("#retry")

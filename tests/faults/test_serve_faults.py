@@ -172,6 +172,21 @@ def test_a_model_run_stops_when_its_client_leaves(run):
         assert crawl.steps == steps < 5000  # stopped (abandoned counts after the model run raised), not run to the end
 
 
+def test_a_client_leaving_during_its_upload_counts_as_abandoned(run):
+    """The page's cancel can land while the photo is still uploading: /health counts it like any request whose
+    client left, so the operator's figures add up (and the browser test that cancels never waits in vain)."""
+    with running(run) as srv:
+        host, port = srv.sock.getsockname()[:2]
+        data = _png()
+        s = socket.create_connection((host, port))
+        s.sendall(b"POST /colorize HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                  + f"Content-Length: {len(data)}\r\n\r\n".encode() + data[: len(data) // 2])
+        time.sleep(0.2)  # the server is reading the body; then the client goes
+        s.close()
+        stats = health_reaches(srv.url, abandoned=1)
+        assert stats["done"] == 0 and stats["running"] == 0
+
+
 def test_memory_is_handed_back_after_a_big_request(run, monkeypatch):
     import tinta.serve.limits as limits
 
