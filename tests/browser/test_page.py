@@ -37,14 +37,14 @@ def test_the_latest_photo_wins(page, site):
     """Defect 1: a big photo, then at once a small one; the big answer must never replace it."""
     before = health(site)["abandoned"]
     page.set_input_files("#file", str(site["files"] / "big.png"))
-    page.wait_for_timeout(300)
+    until(page, lambda: health(site)["running"] == 1)  # the big one is with the model
     page.set_input_files("#file", str(site["files"] / "small.png"))
     wait_done(page, "small-colour.png")
     page.wait_for_timeout(1000)  # past the moment the big one would have been answered
     assert page.eval_on_selector("#after", "i => i.naturalWidth") == 48
     assert page.get_attribute("#download", "download") == "small-colour.png"
     assert page.get_attribute("#before", "alt") == "Input: small.png"
-    assert health(site)["abandoned"] > before  # the aborted request's work was dropped by the server
+    until(page, lambda: health(site)["abandoned"] > before)  # the aborted request's work was dropped by the server
 
 
 def test_the_latest_setting_wins(page, site):
