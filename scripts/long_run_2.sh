@@ -8,9 +8,11 @@
 # choose   class_stride 2 as in part 1; the mix on the hold-out (the same 512 photos as the tournament's)
 # compare  `tinta compare` against the shipped default on the three validation sets (the tournament's options)
 # curve    every kept epoch scored on the hold-out, epoch 0 = part 1's best
+# ship     only when the rule in docs/colour-long-run.md passed: the run packaged as `default` (its three
+#          validation reports on the card), the characterisation references and the README gallery redone
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=("${@:-train choose compare curve}")
+steps=("${@:-train choose compare curve}")  # ship only when asked
 steps=(${steps[@]})
 source scripts/steps.sh
 RUN=runs/long-chroma-2
@@ -37,3 +39,13 @@ if has compare; then
     | tee reports/long2-table.txt
 fi
 has curve && $PY scripts/epoch_curve.py $RUN --start $START --max-val 512 | tee reports/long2-curve.txt
+if has ship; then
+  $PY scripts/package_weights.py $RUN default \
+    --report eval-val-photos-mix eval-val-imagenette2-224 eval-val-photos-more \
+    --description "U-Net on ImageNet EfficientNet-Lite0, chroma head (ab regression + its chroma + 251 ab bins), \
+Imagenette + photos-mix + photos-more 112px, 5.3 h on a 2-core CPU; any photo" \
+    --command "bash scripts/long_run_2.sh train (from kept/long-chroma: bash scripts/long_run.sh train, 6 epochs \
+2.12 h from kept/t-chroma-nogan; then 4 epochs with --source-weight 2.5 1 0.5 --lr 1.5e-4)"
+  PYTHONPATH=src TINTA_CACHE=/tmp/charcache $PY tests/reference/make_reference.py
+  $PY scripts/gallery.py default --out docs/img/gallery-default.jpg --data-root $MORE
+fi
