@@ -248,3 +248,26 @@ def test_source_weight_sets_each_sources_share(tiny_cifar):
                       ((1.0, float("nan")), "positive")]:
         with pytest.raises(TintaError, match=says):
             TrainConfig(**base, source_weight=bad)
+
+
+def test_amp_auto_is_bf16_only_while_a_pretrained_encoder_is_frozen(tmp_path):
+    """--amp auto: bf16 in the frozen phase (the A/B found the same colours, 1.5x the speed), full precision
+    after; an explicit --amp holds throughout; a run from before auto resumes as it started."""
+    from tinta.heads.regression import RegressionHead
+    from tinta.runs import RunInfo
+    from tinta.train.loop import as_it_was, precision
+
+    cpu = torch.device("cpu")
+    auto = TrainConfig(model="unet", data_root=("x",))
+    assert auto.amp == "auto"
+    assert precision(auto, cpu, encoder_frozen=True) == "bf16"
+    assert precision(auto, cpu, encoder_frozen=False) == "off"
+    for fixed in ("off", "bf16"):
+        cfg = TrainConfig(model="unet", data_root=("x",), amp=fixed)
+        assert precision(cfg, cpu, True) == precision(cfg, cpu, False) == fixed
+    old = {k: v for k, v in auto.to_dict().items() if k != "amp"} | {"amp": "off"}  # written before auto
+    RunInfo.create(old, RegressionHead()).write(tmp_path)
+    resumed = TrainConfig(model="unet", data_root=("x",), out=str(tmp_path), resume=True)
+    assert as_it_was(resumed, tmp_path).amp == "off"
+    assert as_it_was(TrainConfig(model="unet", data_root=("x",), out=str(tmp_path), resume=True, amp="bf16"),
+                     tmp_path).amp == "bf16"  # asked for explicitly

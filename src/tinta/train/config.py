@@ -79,8 +79,10 @@ class TrainConfig:
     seed: int = field(default=0, metadata={"help": "seed for initialisation, shuffling and augmentation"})
     threads: int | None = field(default=None, metadata={"help": "torch CPU threads (default: torch's choice)"})
     device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or mps"})
-    amp: str = field(default="off", metadata={"help": "mixed precision: bf16 (CPU/CUDA) or fp16 (CUDA)",
-                                              "choices": ("off", "bf16", "fp16")})
+    amp: str = field(default="auto", metadata={
+        "help": "mixed precision: auto = bf16 while a pretrained encoder is frozen (1.5x faster there on a CPU, the "
+                "same colours in an A/B: docs/colour-long-run.md), full precision once it trains; bf16 (CPU/CUDA) "
+                "or fp16 (CUDA) throughout; off", "choices": ("auto", "off", "bf16", "fp16")})
     channels_last: bool = field(default=True, metadata={"help": "channels-last memory format (faster convolutions "
                                                          "on CPU and GPU)"})
     adversarial: float = field(default=0.0, metadata={

@@ -123,12 +123,21 @@ def train(cfg: TrainConfig) -> dict:
     return state
 
 
-def _autocast(cfg: TrainConfig, device: torch.device):
-    if cfg.amp == "off":
+def precision(cfg: TrainConfig, device: torch.device, encoder_frozen: bool) -> str:
+    """The mixed precision of one phase: ``--amp`` as given, or for ``auto`` bf16 while a pretrained encoder
+    is frozen (where the device has bf16) and full precision ("off") once it trains."""
+    if cfg.amp != "auto":
+        return cfg.amp
+    has_bf16 = device.type == "cpu" or (device.type == "cuda" and torch.cuda.is_bf16_supported())
+    return "bf16" if encoder_frozen and has_bf16 else "off"
+
+
+def _autocast(amp: str, device: torch.device):
+    if amp == "off":
         return contextlib.nullcontext()
-    if cfg.amp == "fp16" and device.type != "cuda":
+    if amp == "fp16" and device.type != "cuda":
         raise TintaError("--amp fp16 needs CUDA; use --amp bf16 on CPU")
-    return torch.autocast(device.type, dtype=torch.bfloat16 if cfg.amp == "bf16" else torch.float16)
+    return torch.autocast(device.type, dtype=torch.bfloat16 if amp == "bf16" else torch.float16)
 
 
 def _wrap(model: nn.Module, d: Dist, device: torch.device) -> nn.Module:
@@ -214,15 +223,16 @@ def pools(cfg: TrainConfig, model: nn.Module, head) -> bool:
 
 def as_it_was(cfg: TrainConfig, run_dir: Path) -> TrainConfig:
     """``--resume``: the settings that change what a step computes are the run's own, not today's defaults
-    (``--bins-stride``: runs written before it existed trained at 2); a run that kept its epochs goes on keeping
-    them, so its curve has no gap."""
+    (``--bins-stride``: runs written before it existed trained at 2; ``--amp auto``: those before it, at full
+    precision); a run that kept its epochs goes on keeping them, so its curve has no gap."""
     if not cfg.resume or not (run_dir / CONFIG_FILE).is_file():
         return cfg
     train = RunInfo.read(run_dir).train
     stride = train.get("bins_stride", 2)
     if stride != cfg.bins_stride:
         print(f"--resume: {run_dir} trains its colour classes at --bins-stride {stride}, as it started")
-    return replace(cfg, bins_stride=stride, keep_epochs=cfg.keep_epochs or train.get("keep_epochs", False))
+    amp = train.get("amp", "off") if cfg.amp == "auto" else cfg.amp  # runs from before "auto" went on as they were
+    return replace(cfg, bins_stride=stride, keep_epochs=cfg.keep_epochs or train.get("keep_epochs", False), amp=amp)
 
 
 def prepare(cfg: TrainConfig, d: Dist) -> Setup:
@@ -278,8 +288,9 @@ def run_info(s: Setup) -> RunInfo:
     return RunInfo.create(s.cfg.to_dict(), s.head, count_parameters(s.model), pretrained, data, extra)
 
 
-def run_epoch(s: Setup, net: nn.Module, epoch: int, steps_per_epoch: int, scaler) -> dict[str, float]:
-    """One pass over the training images; returns the summed loss and image count."""
+def run_epoch(s: Setup, net: nn.Module, epoch: int, steps_per_epoch: int, scaler, amp: str) -> dict[str, float]:
+    """One pass over the training images at mixed precision ``amp`` (:func:`precision`); returns the summed
+    loss and image count."""
     cfg, d = s.cfg, s.d
     # augmentation randomness depends on (seed, epoch, rank) only, so resumed runs repeat it
     gen = torch.Generator().manual_seed((cfg.seed * 1000 + epoch) * 1000 + d.rank)
@@ -294,7 +305,7 @@ def run_epoch(s: Setup, net: nn.Module, epoch: int, steps_per_epoch: int, scaler
             group["lr"] = group["base_lr"] * factor
         rgb8, lab = tr.fetch(idx, crop=cfg.crop, flip=cfg.flip, gen=gen)
         inputs = model_inputs(s.model, lab, gen, s.memory_format)
-        with _autocast(cfg, s.device):
+        with _autocast(amp, s.device):
             out = net(*inputs)
         loss = s.head.loss(out.float(), s.head.targets(rgb8, lab))
         s.opt.zero_grad(set_to_none=True)
@@ -349,16 +360,17 @@ def _train(cfg: TrainConfig, d: Dist) -> dict:
     steps_per_epoch = sum(1 for _ in distributed.epoch_batches(len(s.train_set), cfg.batch_size, d, cfg.seed, 0))
     scaler = torch.amp.GradScaler(s.device.type, enabled=cfg.amp == "fp16")
     val_batches = Batches(s.val_set, s.device)
-    net, frozen = None, None
+    net, frozen, amp = None, None, "off"
     for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
         if frozen != (epoch <= cfg.freeze_epochs) or net is None:
             frozen = epoch <= cfg.freeze_epochs
             set_encoder_frozen(s.model, frozen)
+            amp = precision(cfg, s.device, frozen and s.model.pretrained_encoder() is not None)
             net = _wrap(s.model, d, s.device)  # DDP must see which parameters train
             if cfg.compile:
                 net = torch.compile(net)
         t0 = time.perf_counter()
-        sums = run_epoch(s, net, epoch, steps_per_epoch, scaler)
+        sums = run_epoch(s, net, epoch, steps_per_epoch, scaler, amp)
         seconds = time.perf_counter() - t0
         val = validate(s.model, s.head, val_batches, cfg.batch_size, d)
         state["train_seconds"] += seconds
