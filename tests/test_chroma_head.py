@@ -79,3 +79,27 @@ def test_the_colour_distribution_is_the_bin_logits_of_every_head_that_has_them()
         assert torch.equal(logits[0, :, 0, 0], torch.arange(first, first + bins.q, dtype=torch.float))
         assert torch.equal(centres, bins.centres)
     assert RegressionHead().colour_distribution(torch.zeros(1, 2, 2, 2)) is None
+
+
+def test_hue_gate_keeps_the_joint_length_where_the_bins_disagree_on_the_hue():
+    """R = |sum p ab| / sum p |ab|: 1 for all mass on one bin, near 0 for two opposite bins; hue_gate 0 leaves
+    the decoding as it was, a large gate keeps the joint head's length where the hues disagree."""
+    bins = _bins()
+    head = ChromaHead(bins, hue_gate=4.0)
+    q, centres = bins.q, bins.centres
+    one = centres.norm(dim=1).argmax()  # the most saturated bin, and the bin most opposite it
+    opposite = ((centres @ centres[one]) / (centres.norm(dim=1) * centres[one].norm() + 1e-6)).argmin()
+    out = torch.zeros(1, head.out_channels, 1, 2)
+    out[:, :2] = torch.tensor([0.3, -0.2])[None, :, None, None]
+    out[0, 2 + one, :, :] = 30.0  # both pixels: certain of one bin
+    out[0, 2 + opposite, 0, 1] = 30.0  # the second pixel: split between opposite hues
+    out[:, -1] = 0.5  # chroma 55
+    r = head.hue_agreement(out[:, 2:-1])
+    assert r.shape == (1, 1, 1, 2) and r[0, 0, 0, 0] > 0.99 and r[0, 0, 0, 1] < 0.4
+    joint_len = JointHead(bins).predict(out[:, :-1]).norm(dim=1)[0, 0]
+    lengths = head.predict(out).norm(dim=1)[0, 0]
+    assert abs(lengths[0] - 55) < 2  # sure of the hue: the predicted chroma
+    assert abs(lengths[1] - joint_len[1]) < abs(55 - joint_len[1]) * 0.05  # unsure: the joint length
+    assert torch.equal(ChromaHead(bins).predict(out), ChromaHead(bins, hue_gate=0.0).predict(out))
+    assert head_from_dict(head.to_dict()).hue_gate == 4.0 and "hue_gate" not in ChromaHead(bins).to_dict()
+    assert q == out.shape[1] - 3

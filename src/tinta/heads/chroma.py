@@ -9,7 +9,10 @@ hues, so one more output channel regresses it.
 Output channels: ``[a, b, logits over Q bins, chroma]`` (the joint head's, then |ab| / 110), so a joint
 run's weights start this head with its colours unchanged. Loss: the joint loss + ``chroma_weight`` x L1 of
 the chroma channel against the truth's |ab| / 110 (area-pooled to the output's size). Decoding: the joint
-head's a,b rescaled to the length ``|ab| + mix x (chroma - |ab|)`` (``mix`` 0: the joint head's colours).
+head's a,b rescaled to the length ``|ab| + mix x R^hue_gate x (chroma - |ab|)`` (``mix`` 0: the joint head's
+colours). ``R`` in [0, 1] is how much the bins agree on the hue, ``|sum p ab| / sum p |ab|`` over the predicted
+bin distribution ``p`` (1: one hue; near 0: opposite hues, whose mean is the brown wash); ``hue_gate`` 0 (the
+default) leaves the chroma ungated, larger values keep the short mean where the hue is unsure.
 """
 
 from __future__ import annotations
@@ -32,14 +35,14 @@ class ChromaHead(JointHead):
 
     def __init__(self, bins: ABBins, temperature: float = DEFAULT_TEMPERATURE, rebalance: bool = True,
                  bins_weight: float = DEFAULT_BINS_WEIGHT, blend: float = 1.0, temperatures: tuple[float, ...] = (),
-                 chroma_weight: float = 1.0, mix: float = 1.0, class_stride: int = 1):
+                 chroma_weight: float = 1.0, mix: float = 1.0, class_stride: int = 1, hue_gate: float = 0.0):
         super().__init__(bins, temperature, rebalance, bins_weight, blend, temperatures, class_stride)
-        self.chroma_weight, self.mix = float(chroma_weight), float(mix)
+        self.chroma_weight, self.mix, self.hue_gate = float(chroma_weight), float(mix), float(hue_gate)
         self.out_channels = 3 + bins.q
 
     def with_temperatures(self, temperatures: tuple[float, ...]) -> "ChromaHead":
         return ChromaHead(self.cls.bins, self.cls.temperature, self.cls.rebalance, self.bins_weight, self.blend,
-                          tuple(temperatures), self.chroma_weight, self.mix, self.class_stride)
+                          tuple(temperatures), self.chroma_weight, self.mix, self.class_stride, self.hue_gate)
 
     def loss(self, out: torch.Tensor | PooledOutput, target: torch.Tensor) -> torch.Tensor:
         pooled = isinstance(out, PooledOutput)
@@ -53,17 +56,34 @@ class ChromaHead(JointHead):
         ab = super().predict(out[:, :-1], decoding)  # (B, 2, h, w)
         length = ab.norm(dim=1, keepdim=True)
         chroma = 110 * out[:, -1:].clamp(min=0)  # (B, 1, h, w)
-        want = length + self.mix * (chroma - length)
+        gate = self.hue_agreement(out[:, 2:-1]) ** self.hue_gate if self.hue_gate else 1.0
+        want = length + self.mix * gate * (chroma - length)
         return ab * (want / length.clamp(min=MIN_LENGTH)) * saturation
 
+    def hue_agreement(self, logits: torch.Tensor) -> torch.Tensor:
+        """Bin logits ``(B, Q, h, w)`` -> ``R = |sum p ab| / sum p |ab|`` ``(B, 1, h, w)`` in [0, 1], at the
+        class stride and upsampled as the joint head's colour is."""
+        h, w = logits.shape[-2:]
+        if self.class_stride > 1:
+            logits = F.avg_pool2d(logits, self.class_stride, ceil_mode=True)
+        p = logits.softmax(1)  # (B, Q, h', w')
+        centres = self.cls.bins.centres.to(p)  # (Q, 2)
+        mean = torch.einsum("bqhw,qc->bchw", p, centres).norm(dim=1, keepdim=True)
+        spread = torch.einsum("bqhw,q->bhw", p, centres.norm(dim=1))[:, None]
+        r = (mean / spread.clamp(min=1e-6)).clamp(0, 1)
+        if self.class_stride > 1:
+            r = F.interpolate(r, scale_factor=self.class_stride, mode="bilinear", align_corners=False)[..., :h, :w]
+        return r
+
     def to_dict(self) -> dict:
-        return {**super().to_dict(), "name": self.name, "chroma_weight": self.chroma_weight, "mix": self.mix}
+        return {**super().to_dict(), "name": self.name, "chroma_weight": self.chroma_weight, "mix": self.mix,
+                **({"hue_gate": self.hue_gate} if self.hue_gate else {})}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ChromaHead":
         j = JointHead.from_dict(d)
         return cls(j.cls.bins, j.cls.temperature, j.cls.rebalance, j.bins_weight, j.blend, (),
-                   d.get("chroma_weight", 1.0), d.get("mix", 1.0), j.class_stride)
+                   d.get("chroma_weight", 1.0), d.get("mix", 1.0), j.class_stride, d.get("hue_gate", 0.0))
 
     @classmethod
     def for_training(cls, cfg, data) -> "ChromaHead":
