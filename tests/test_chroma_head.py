@@ -103,3 +103,21 @@ def test_hue_gate_keeps_the_joint_length_where_the_bins_disagree_on_the_hue():
     assert torch.equal(ChromaHead(bins).predict(out), ChromaHead(bins, hue_gate=0.0).predict(out))
     assert head_from_dict(head.to_dict()).hue_gate == 4.0 and "hue_gate" not in ChromaHead(bins).to_dict()
     assert q == out.shape[1] - 3
+
+
+def test_projection_target_is_the_truth_along_the_predicted_hue():
+    """chroma_target "projection": the truth's length where the predicted hue is right, 0 where it is opposite,
+    |ab| cos(angle) between; "length" ignores the prediction."""
+    import pytest
+
+    from tinta.errors import TintaError
+
+    truth = torch.tensor([30.0, 40.0])[None, :, None, None].expand(1, 2, 1, 3).clone()  # |ab| = 50
+    pred = torch.tensor([[0.3, 0.4], [-0.3, -0.4], [0.4, -0.3]]).T[None, :, None, :]  # right, opposite, 90 deg
+    last = torch.zeros(1, 1, 1, 3)
+    proj = ChromaHead(_bins(), chroma_target="projection").chroma_of(truth, pred, last)
+    assert torch.allclose(proj[0, 0, 0], torch.tensor([50.0, 0.0, 0.0]), atol=1e-4)
+    assert torch.allclose(ChromaHead(_bins()).chroma_of(truth, pred, last), torch.full((1, 1, 1, 3), 50.0))
+    with pytest.raises(TintaError, match="chroma_target"):
+        ChromaHead(_bins(), chroma_target="hue")
+    assert head_from_dict(ChromaHead(_bins(), chroma_target="projection").to_dict()).chroma_target == "projection"

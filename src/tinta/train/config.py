@@ -46,6 +46,9 @@ class TrainConfig:
         "choices": (2, 4)})
     chroma_weight: float = field(default=1.0, metadata={
         "help": "chroma head: weight of the L1 loss of its chroma channel (|ab| / 110)"})
+    chroma_target: str = field(default="length", metadata={
+        "help": "chroma head: what its chroma channel learns: the truth's |ab|, or its projection on the predicted "
+                "hue (short where that hue is wrong)", "choices": ("length", "projection")})
     perceptual_weight: float = field(default=0.05, metadata={
         "help": "perceptual head: weight of the frozen-Lite0 feature loss beside L1"})
     colourfulness_weight: float = field(default=0.5, metadata={

@@ -57,9 +57,10 @@ def _init_head(cfg: TrainConfig) -> Head | None:
         return None
     options = {"temperature": cfg.temperature, "rebalance": cfg.rebalance, "bins_weight": cfg.bins_weight,
                "perceptual_weight": cfg.perceptual_weight, "colourfulness_weight": cfg.colourfulness_weight,
-               "chroma_weight": cfg.chroma_weight}
+               "chroma_weight": cfg.chroma_weight, "chroma_target": cfg.chroma_target}
     grown = d.get("name") != cfg.resolved_head  # e.g. a chroma head from a joint run: every option is this run's
-    mine = {k: v for k, v in options.items() if grown or k in d}
+    # an option the stored head holds is this run's; so is one written only when it differs from its default
+    mine = {k: v for k, v in options.items() if grown or k in d or (k == "chroma_target" and v != "length")}
     return head_from_dict({**d, "name": cfg.resolved_head, **mine})  # this run's options
 
 
