@@ -9,11 +9,12 @@ hues, so one more output channel regresses it.
 Output channels: ``[a, b, logits over Q bins, chroma]`` (the joint head's, then |ab| / 110), so a joint
 run's weights start this head with its colours unchanged. Loss: the joint loss + ``chroma_weight`` x L1 of
 the chroma channel against the truth's |ab| / 110 (area-pooled to the output's size), or with ``chroma_target``
-"projection" against the truth's a,b projected on the predicted regression hue (short where that hue is wrong). Decoding: the joint
-head's a,b rescaled to the length ``|ab| + mix x R^hue_gate x (chroma - |ab|)`` (``mix`` 0: the joint head's
-colours). ``R`` in [0, 1] is how much the bins agree on the hue, ``|sum p ab| / sum p |ab|`` over the predicted
-bin distribution ``p`` (1: one hue; near 0: opposite hues, whose mean is the brown wash); ``hue_gate`` 0 (the
-default) leaves the chroma ungated, larger values keep the short mean where the hue is unsure.
+"projection" against the truth's a,b projected on the predicted regression hue (short where that hue is wrong).
+Decoding: the joint head's a,b rescaled to the length ``|ab| + mix x R^hue_gate x (chroma - |ab|)`` (``mix`` 0:
+the joint head's colours). ``R`` in [0, 1] is how much the bins agree on the hue, ``|sum p ab| / sum p |ab|``
+over the predicted bin distribution ``p`` (1: one hue; near 0: opposite hues, whose mean is the brown wash);
+``hue_gate`` 0 (the default) leaves the chroma ungated, larger values keep the short mean where the hue is
+unsure.
 """
 
 from __future__ import annotations
