@@ -27,12 +27,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-BEFORE = "before: exact bin search, per-tensor Adam, contiguous"
+BEFORE = "before: exact bin search, per-tensor Adam, contiguous, fp32"
 CONFIGS = {
-    BEFORE: ["--no-channels-last", "--bins-stride", "2"],
-    "now (default: + bins from pooled features)": [],
+    BEFORE: ["--no-channels-last", "--bins-stride", "2", "--amp", "off"],
+    "now (default: + pooled bins, bf16 while frozen)": [],
+    "now, full precision (--amp off)": ["--amp", "off"],
     "now, bins at the output size (--bins-stride 2)": ["--bins-stride", "2"],
-    "now + bf16 autocast": ["--amp", "bf16"],
+    "now + bf16 throughout": ["--amp", "bf16"],
     "now + batch 64": ["--batch-size", "64"],
 }
 
