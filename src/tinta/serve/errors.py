@@ -40,7 +40,7 @@ async def server_error(request, exc: Exception) -> JSONResponse:
 
 
 async def client_left(request, exc: ClientDisconnect) -> JSONResponse:
-    request.app.state.gate.abandoned += 1  # counted as a client that left later is: its work was dropped
+    request.app.state.gate.abandoned += 1  # as for a client that leaves later: its work is dropped
     log.info("%s %s: the client left during the upload", request.method, request.url.path)
     return json_error(499, "the client left")  # nobody reads it
 
