@@ -79,11 +79,12 @@ class Painter:
     name, render_size = "painter", None
 
     def __init__(self, seconds: float = 1.5, width: int = 100, upto: int = 10**9):
-        self.seconds, self.width, self.upto = seconds, width, upto
+        self.seconds, self.width, self.upto, self.calls = seconds, width, upto, 0
 
     def __call__(self, image, saturation=1.0, **kw):
         from PIL import Image
 
+        self.calls += 1
         if self.width < image.width <= self.upto:
             pause(self.seconds)
         return Image.new("RGB", image.size, (round(100 * saturation), 40, 40))

@@ -55,8 +55,9 @@ def test_the_latest_setting_wins(page, site):
     failed = []
     page.on("requestfailed", lambda r: failed.append(r.failure))
     set_to = "(e, v) => { e.value = v; e.dispatchEvent(new Event('change')); }"
+    painter, calls = site["models"].extra["painter"], site["models"].extra["painter"].calls
     page.eval_on_selector("#saturation", set_to, "0.3")
-    until(page, lambda: health(site)["running"] == 1)  # 0.3 is with the model (1.5 s for a big photo)
+    until(page, lambda: painter.calls > calls)  # 0.3 is with the model (1.5 s for a big photo)
     page.eval_on_selector("#saturation", set_to, "1.7")
     page.wait_for_function("() => !document.querySelector('#stage').classList.contains('busy')"
                            " && document.querySelector('#after').complete", timeout=20000)
