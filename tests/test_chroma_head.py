@@ -121,3 +121,22 @@ def test_projection_target_is_the_truth_along_the_predicted_hue():
     with pytest.raises(TintaError, match="chroma_target"):
         ChromaHead(_bins(), chroma_target="hue")
     assert head_from_dict(ChromaHead(_bins(), chroma_target="projection").to_dict()).chroma_target == "projection"
+
+
+def test_a_run_from_a_chroma_run_takes_its_own_options_even_ones_the_stored_head_omits(tmp_path):
+    """--init-from a chroma run: an option this run sets away from its default wins though the stored head
+    never wrote it (to_dict writes chroma_target only when it is not "length"); one left at its default
+    where the stored head holds it is this run's too."""
+    from tinta.files import write_json
+    from tinta.runs import CONFIG_FILE
+    from tinta.train.config import TrainConfig
+    from tinta.train.fit_heads import _init_head
+
+    for stored, asked, want in [("length", "projection", "projection"), ("projection", "length", "length"),
+                                ("projection", "projection", "projection")]:
+        run = tmp_path / stored
+        run.mkdir(exist_ok=True)
+        write_json(run / CONFIG_FILE, {"head": ChromaHead(_bins(), chroma_target=stored, mix=0.5).to_dict()})
+        cfg = TrainConfig(model="small-unet", head="chroma", init_from=str(run), chroma_target=asked)
+        head = _init_head(cfg)
+        assert isinstance(head, ChromaHead) and head.chroma_target == want and head.mix == 0.5

@@ -82,17 +82,11 @@ class ChromaHead(JointHead):
     def hue_agreement(self, logits: torch.Tensor) -> torch.Tensor:
         """Bin logits ``(B, Q, h, w)`` -> ``R = |sum p ab| / sum p |ab|`` ``(B, 1, h, w)`` in [0, 1], at the
         class stride and upsampled as the joint head's colour is."""
-        h, w = logits.shape[-2:]
-        if self.class_stride > 1:
-            logits = F.avg_pool2d(logits, self.class_stride, ceil_mode=True)
-        p = logits.softmax(1)  # (B, Q, h', w')
+        p = self.pool_logits(logits).softmax(1)  # (B, Q, h/s, w/s)
         centres = self.cls.bins.centres.to(p)  # (Q, 2)
         mean = torch.einsum("bqhw,qc->bchw", p, centres).norm(dim=1, keepdim=True)
         spread = torch.einsum("bqhw,q->bhw", p, centres.norm(dim=1))[:, None]
-        r = (mean / spread.clamp(min=1e-6)).clamp(0, 1)
-        if self.class_stride > 1:
-            r = F.interpolate(r, scale_factor=self.class_stride, mode="bilinear", align_corners=False)[..., :h, :w]
-        return r
+        return self.upsample((mean / spread.clamp(min=1e-6)).clamp(0, 1), logits.shape[-2:])
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "name": self.name, "chroma_weight": self.chroma_weight, "mix": self.mix,

@@ -81,16 +81,25 @@ class JointHead(Head):
     def colour_distribution(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.cls.colour_distribution(out[:, 2:2 + self.cls.bins.q])  # after a,b; before any further channel
 
+    def pool_logits(self, logits: torch.Tensor) -> torch.Tensor:
+        """Bin logits ``(B, Q, h, w)`` at the class stride: ``(B, Q, h/s, w/s)``, an odd last row or column
+        averaged on its own."""
+        return F.avg_pool2d(logits, self.class_stride, ceil_mode=True) if self.class_stride > 1 else logits
+
+    def upsample(self, t: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """A map at the class stride back on the output's grid ``size``: x stride, cell centres aligned, the
+        ceil's extra cropped."""
+        if self.class_stride == 1:
+            return t
+        up = F.interpolate(t, scale_factor=self.class_stride, mode="bilinear", align_corners=False)
+        return up[..., :size[0], :size[1]]
+
     def predict(self, out: torch.Tensor, decoding: Decoding | None = None, saturation: float = 1.0) -> torch.Tensor:
         ab_reg = color.denormalize_ab(out[:, :2])  # (B, 2, h, w)
-        logits = out[:, 2:]
-        if self.class_stride > 1:  # (B, Q, h/2, w/2); an odd last row or column averaged on its own
-            logits = F.avg_pool2d(logits, self.class_stride, ceil_mode=True)
-        ab_cls, w = self.cls.predict(logits, decoding), self.confidence(logits)
-        if self.class_stride > 1:  # back on the output's grid: x2, cell centres aligned, the ceil's extra cropped
-            h, w_ = ab_reg.shape[-2:]
-            ab_cls, w = (F.interpolate(t, scale_factor=self.class_stride, mode="bilinear", align_corners=False)
-                         [..., :h, :w_] for t in (ab_cls, w))
+        logits = self.pool_logits(out[:, 2:])  # (B, Q, h/s, w/s)
+        size = ab_reg.shape[-2:]
+        ab_cls = self.upsample(self.cls.predict(logits, decoding), size)
+        w = self.upsample(self.confidence(logits), size)
         return (ab_reg + w * (ab_cls - ab_reg)) * saturation
 
     def to_dict(self) -> dict:

@@ -8,6 +8,7 @@ it in ``head.json`` (:data:`OLD_HEAD_FILE`), still read."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 from tinta.data.base import ImageSet
@@ -59,8 +60,10 @@ def _init_head(cfg: TrainConfig) -> Head | None:
                "perceptual_weight": cfg.perceptual_weight, "colourfulness_weight": cfg.colourfulness_weight,
                "chroma_weight": cfg.chroma_weight, "chroma_target": cfg.chroma_target}
     grown = d.get("name") != cfg.resolved_head  # e.g. a chroma head from a joint run: every option is this run's
-    # an option the stored head holds is this run's; so is one written only when it differs from its default
-    mine = {k: v for k, v in options.items() if grown or k in d or (k == "chroma_target" and v != "length")}
+    # an option the stored head holds is this run's; so is one set away from its default (a head writes some
+    # options only when they differ from their defaults, so a stored head may lack one this run asks for)
+    defaults = {f.name: f.default for f in fields(TrainConfig) if f.name in options}
+    mine = {k: v for k, v in options.items() if grown or k in d or v != defaults[k]}
     return head_from_dict({**d, "name": cfg.resolved_head, **mine})  # this run's options
 
 
