@@ -6,6 +6,9 @@ one `tinta train` held out (never a validation set that is reported); ``--start`
 run started from on the same photos, as epoch 0.
 
     python scripts/epoch_curve.py runs/long-chroma --start kept/t-chroma-nogan [--max-val 512]
+
+``--as-runs DIR`` lays each kept epoch out as a run folder ``DIR/epoch-N`` (the run's config.json, the epoch's
+weights as best.safetensors) instead, so ``tinta compare`` scores every epoch on the validation sets.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -40,13 +44,25 @@ def logged(run: Path) -> dict[int, dict[str, str]]:
         return {int(r["epoch"]): r for r in csv.DictReader(f)}
 
 
+def as_runs(run: Path, out: Path) -> None:
+    for epoch, weights in epoch_weights(run):
+        dest = out / f"epoch-{epoch}"
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(run / "config.json", dest / "config.json")
+        shutil.copyfile(weights, dest / "best.safetensors")
+        print(dest)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("run", type=Path)
     p.add_argument("--start", type=Path, help="the run folder (or kept weights) the run started from: epoch 0")
     p.add_argument("--max-val", type=int, default=512)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--as-runs", type=Path, help="lay the kept epochs out as run folders here, and stop")
     a = p.parse_args()
+    if a.as_runs:
+        return as_runs(a.run, a.as_runs)
     torch.set_num_threads(a.threads)
     model, head, _ = load_run(a.run)
     rows = [(0, a.start / "best.safetensors")] if a.start else []

@@ -1,15 +1,46 @@
 #!/usr/bin/env bash
 # The next step of the colour issue (docs/colour-long-run.md, "Reading, and next"): the projection target
 # trained longer, from the shipped `default` (the 16,000-image probe), 4 cosine epochs of ~58,000 images (the
-# sources weighted as in the long run's part 2), lr 1e-4, each epoch kept; ~20 minutes an epoch on the 2-core CPU.
-#   bash scripts/projection_run.sh        (again after a stop: it resumes)
+# sources weighted as in the long run's part 2), lr 1e-4, each epoch kept; ~19 minutes an epoch on the 2-core CPU.
+#   bash scripts/projection_run.sh [STEP...]   steps: train curve compare (default: all, in order); ship
+# train    the run (again after a stop: it resumes runs/proj-long)
+# curve    every kept epoch on the 512 training hold-out photos (epoch 0: the run it started from)
+# compare  `tinta compare` of the shipped default and every kept epoch on the three validation sets: the run's
+#          curve in validation metrics (reported, not used to pick: the candidate is the run's best.safetensors,
+#          its lowest hold-out loss)
+# ship     only when the rule in docs/colour-long-run.md passed (agreement at least default's, lower CF gap and
+#          FD, PSNR at least grey + 0.5 dB, on each of the three sets): packaged as `default`, references and
+#          the README gallery redone
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=(train)
+steps=("${@:-train curve compare}")  # ship only when asked
+steps=(${steps[@]})
 source scripts/steps.sh
 MORE="${TINTA_CACHE:-$HOME/.cache/tinta}/photos-more/photos-more.tar.gz"
+RUN=runs/proj-long
 START=${START:-runs/probe-projection}  # the run `default` was packaged from (or a folder holding its weights)
-tr runs/proj-long --model unet --head chroma --chroma-target projection --dataset folder --data-root $IMNT \
+has train && tr $RUN --model unet --head chroma --chroma-target projection --dataset folder --data-root $IMNT \
   --data-root $MIX --data-root $MORE --source-weight 2.5 1 0.5 --size 112 --batch-size 32 --val-fraction 0.03 \
   --max-val 1024 --threads 2 --seed 0 --init-from $START --epochs 4 --freeze-epochs 0 --encoder-lr-mult 0.1 \
   --lr 1e-4 --keep-epochs
+has curve && $PY scripts/epoch_curve.py $RUN --start $START --max-val 512 | tee reports/proj-curve.txt
+if has compare; then
+  $PY scripts/epoch_curve.py $RUN --as-runs runs/proj-epochs
+  epochs=$(ls -d runs/proj-epochs/epoch-* | sort -t- -k3 -n)
+  for set in "imagenette $IMNT --max-images 1000" "photos-mix $MIX --size 112" "photos-more $MORE --size 112"; do
+    read -r name root rest <<< "$set"
+    $T compare default $RUN $epochs --baseline default --out reports/proj-$name --split val \
+      --data-root $root $rest --grid-images 12 --no-ssim | tee reports/proj-$name.txt
+  done
+  $PY scripts/tournament_table.py --prefix proj --compact | tee reports/proj-table.txt
+fi
+if has ship; then
+  $PY scripts/package_weights.py $RUN default \
+    --report eval-val-photos-mix eval-val-imagenette2-224 eval-val-photos-more \
+    --description "U-Net on ImageNet EfficientNet-Lite0, chroma head (ab regression + 251 ab bins for the hue + a \
+chroma channel trained along the predicted hue), Imagenette + photos-mix + photos-more 112px; any photo" \
+    --command "bash scripts/projection_run.sh train (from runs/probe-projection: bash scripts/projection_probe.sh, \
+from the long run: scripts/long_run.sh, scripts/long_run_2.sh)"
+  PYTHONPATH=src TINTA_CACHE=/tmp/charcache $PY tests/reference/make_reference.py
+  $PY scripts/gallery.py default --out docs/img/gallery-default.jpg --data-root $MORE
+fi
