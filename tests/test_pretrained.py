@@ -70,6 +70,38 @@ def test_damaged_or_unknown_weights_are_refused(tmp_path):
         pretrained.load_pretrained("x", weights_dir=wd)
 
 
+def test_a_decoding_entry_follows_its_network_and_refuses_what_it_cannot_be(tmp_path):
+    """register_decoding: a name for another entry's network decoded with other head options (no weights
+    copied); it follows that entry when the network is re-packaged; unknown networks and options are refused
+    before anything is written."""
+    wd = tmp_path / "weights"
+    run = _runs(tmp_path)["bins"]
+    pretrained.package_run(run, "base", "", 32, "# base\n", {}, weights_dir=wd)
+    entry = pretrained.register_decoding("bold", "base", {"temperature": 0.2}, "more colour", "# bold\n",
+                                         {"psnr": 1.0}, weights_dir=wd)
+    base = pretrained.registry(wd)["base"]
+    assert entry.file == base.file and entry.head.temperature == 0.2 and base.head.temperature != 0.2
+    assert (wd / "bold.md").read_text() == "# bold\n" and not (wd / "bold.safetensors").exists()
+    model, head, got = pretrained.load_pretrained("bold", weights_dir=wd)
+    assert head.temperature == 0.2 and got.metrics == {"psnr": 1.0} and got.config_name == "base"
+    folder = pretrained.as_run("bold", tmp_path / "laid-out", weights_dir=wd)
+    assert load_model(str(folder)).head.temperature == 0.2
+    before = pretrained.registry(wd)["bold"].sha256
+    torch.manual_seed(1)
+    from tinta.models import create_model
+
+    save_weights(create_model("small-unet", base.head.out_channels, width=8), run / "best.safetensors")
+    pretrained.package_run(run, "base", "", 32, "", {}, weights_dir=wd)  # the network re-packaged
+    after = pretrained.registry(wd)["bold"]
+    assert after.sha256 != before and after.sha256 == pretrained.registry(wd)["base"].sha256
+    registry_before = (wd / "registry.json").read_text()
+    for of, options, says in [("nope", {}, "not a shipped network"), ("bold", {}, "not a shipped network"),
+                              ("base", {"temprature": 0.2}, "has no option temprature")]:
+        with pytest.raises(TintaError, match=says):
+            pretrained.register_decoding("x", of, options, "", "", {}, weights_dir=wd)
+    assert (wd / "registry.json").read_text() == registry_before and not (wd / "x.md").exists()
+
+
 def test_shipped_registry_is_intact():
     reg = pretrained.registry()
     assert {"default", "cifar-horse"} <= set(reg)

@@ -3,11 +3,14 @@
 ``weights/registry.json`` maps a name (``default``, ``vivid`` ...) to a :class:`WeightsEntry`:
 the fp16 safetensors file and its sha256, the architecture, the head, the render size and
 the metrics its model card reports. Nothing is loaded until asked; the sha256 is checked
-on every load.
+on every load. An entry may instead name another's weights with other head options (``decoding_of``,
+``head_options``: e.g. ``vivid``, the ``default`` network decoded with more colour): it follows that entry,
+so re-packaging the network updates both.
 """
 
 from __future__ import annotations
 
+import inspect
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,6 +44,12 @@ class WeightsEntry:
     width: int | None = None
     card: str = ""
     metrics: dict = field(default_factory=dict)
+    decoding_of: str = ""  # another entry whose network (file, training config) this one decodes differently
+
+    @property
+    def config_name(self) -> str:
+        """The entry whose ``NAME.train-config.json`` describes this network's training."""
+        return self.decoding_of or self.name
 
     @classmethod
     def from_dict(cls, name: str, d: dict) -> "WeightsEntry":
@@ -52,15 +61,33 @@ class WeightsEntry:
                    d.get("description", ""), d.get("data", ""), d.get("width"), d.get("card", ""), d.get("metrics", {}))
 
     def to_dict(self) -> dict:
-        d = {k: v for k, v in asdict(self).items() if k not in ("name", "head")}
+        d = {k: v for k, v in asdict(self).items() if k not in ("name", "head", "decoding_of")}
         return {**d, "head": self.head.to_dict()}
+
+
+def _decoding(name: str, d: dict, raw: dict) -> WeightsEntry:
+    """An entry that decodes another's network with other head options: that entry's file, architecture and
+    render size, its head with ``head_options`` applied; this entry's description, card and metrics."""
+    base_name = d["decoding_of"]
+    if base_name not in raw or "decoding_of" in raw[base_name]:
+        raise TintaError(f"registry entry {name!r}: decoding_of {base_name!r} is not a shipped network")
+    base, options = WeightsEntry.from_dict(base_name, raw[base_name]), d.get("head_options", {})
+    known = set(inspect.signature(type(base.head)).parameters)
+    if unknown := sorted(set(options) - known):
+        raise TintaError(f"registry entry {name!r}: the {base.head.name} head has no option {', '.join(unknown)}")
+    head = head_from_dict({**base.head.to_dict(), **options})
+    return WeightsEntry(name, base.file, base.sha256, base.bytes, base.architecture, head, base.render_size,
+                        d.get("description", ""), base.data, base.width, d.get("card", ""), d.get("metrics", {}),
+                        base_name)
 
 
 def registry(weights_dir: Path = WEIGHTS_DIR) -> dict[str, WeightsEntry]:
     file = Path(weights_dir) / "registry.json"
     if not file.exists():
         return {}
-    return {name: WeightsEntry.from_dict(name, d) for name, d in read_json(file).items()}
+    raw = read_json(file)
+    return {name: _decoding(name, d, raw) if "decoding_of" in d else WeightsEntry.from_dict(name, d)
+            for name, d in raw.items()}
 
 
 def verified_entry(name: str, weights_dir: Path = WEIGHTS_DIR) -> tuple[WeightsEntry, Path]:
@@ -91,7 +118,7 @@ def as_run(name: str, folder: Path, weights_dir: Path = WEIGHTS_DIR) -> Path:
     ``tinta evaluate`` / ``tinta compare`` score a shipped model exactly like a run. Returns the folder."""
     entry, path = verified_entry(name, weights_dir)
     folder = Path(folder)
-    config = read_json(Path(weights_dir) / f"{name}.train-config.json")
+    config = read_json(Path(weights_dir) / f"{entry.config_name}.train-config.json")
     RunInfo.from_dict({**config, "head": entry.head.to_dict()}, folder).write(folder)
     shutil.copyfile(path, folder / "best.safetensors")
     return folder
@@ -115,4 +142,22 @@ def package_run(run_dir: str | Path, name: str, description: str, render_size: i
     reg[name] = entry.to_dict()
     write_json(reg_file, reg)
     shutil.copyfile(run_dir / "config.json", weights_dir / f"{name}.train-config.json")
+    return entry
+
+
+def register_decoding(name: str, of: str, head_options: dict, description: str, card: str, metrics: dict,
+                      weights_dir: Path = WEIGHTS_DIR) -> WeightsEntry:
+    """Register ``name`` as shipped network ``of`` decoded with ``head_options`` (no weights copied); its card
+    is written beside the others. TintaError for an unknown network or an option its head rejects."""
+    weights_dir = Path(weights_dir)
+    reg_file = weights_dir / "registry.json"
+    reg = read_json(reg_file) if reg_file.exists() else {}
+    d = {"decoding_of": of, "head_options": head_options, "description": description, "card": f"{name}.md",
+         "metrics": metrics}
+    entry = _decoding(name, d, reg)  # checked before anything is written
+    write_text(weights_dir / f"{name}.md", card)
+    write_json(reg_file, {**reg, name: d})
+    stale = weights_dir / f"{name}.safetensors"  # a network this name shipped before
+    for old in (stale, weights_dir / f"{name}.train-config.json"):
+        old.unlink(missing_ok=True)
     return entry
