@@ -78,16 +78,21 @@ def judge_and_grey(L: torch.Tensor, gt: torch.Tensor) -> tuple[Judge, torch.Tens
                         "agree": 100 * agreement(judge.predict(grey), ref)}
 
 
-def vary(run: str, key: str, values: list[float], max_val: int, holdout_of: str | None = None) -> None:
+def vary(run: str, key: str, values: list[float], max_val: int, holdout_of: str | None = None,
+         json_out: str | None = None) -> None:
     _, head, _ = load_run(run)
     out, L, gt = holdout_outputs(run, max_val, holdout_of)
     judge, ref, g = judge_and_grey(L, gt)
     print(f"{run}: training hold-out of {holdout_of or run}, {len(gt)} images; "
           f"grey PSNR {g['psnr']:.2f} dB, agreement {g['agree']:.1f}%")
     print(f"| {key} | PSNR dB | CF | CF gap | agree % |\n|---|---|---|---|---|")
+    rows = []
     for v in values:
         s = score(head_from_dict({**head.to_dict(), key: v}), out, L, gt, judge, ref)
+        rows.append({key: v, **s})
         print(f"| {v:g} | {s['psnr']:.2f} | {s['cf']:.1f} | {s['cf_gap']:.1f} | {s['agree']:.1f} |", flush=True)
+    if json_out:
+        write_json(json_out, {"run": run, "holdout_of": holdout_of or run, "images": len(gt), "grey": g, "rows": rows})
 
 
 def set_option(run: str, key: str, value: float) -> None:
@@ -110,11 +115,12 @@ def main() -> None:
     p.add_argument("--max-val", type=int, default=512)
     p.add_argument("--holdout-of", help="another run whose training hold-out to use (to compare runs on one set)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--json", help="also write --vary's scores (and grey's) to this JSON file")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     if a.vary:
         key, values = a.vary.split("=")
-        vary(a.run, key, [float(v) for v in values.split(",")], a.max_val, a.holdout_of)
+        vary(a.run, key, [float(v) for v in values.split(",")], a.max_val, a.holdout_of, a.json)
     if a.set:
         key, value = a.set.split("=")
         set_option(a.run, key, float(value))

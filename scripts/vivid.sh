@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `vivid` as the `default` network decoded with more colour (docs/colour-long-run.md, "vivid"): the chroma
+# head's mix (how far the colour moves from the joint head's length to the chroma channel's, and past it).
+#   bash scripts/vivid.sh [STEP...]   steps: choose compare (default: both); ship
+# choose   the mix on the 512 training hold-out photos; the rule, fixed before the scores were seen: the largest
+#          mix whose judge agreement is at least mix 1's (the default's) and whose PSNR stays 0.5 dB over grey's
+# compare  `tinta compare` of default, the old vivid and the chosen mix on the three validation sets
+# ship     only when, on each set, the chosen mix has a lower CF gap than `default` and at least the old
+#          `vivid`'s judge agreement: registered as `vivid` (no weights of its own: the default's, decoded so)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps=("${@:-choose compare}")  # ship only when asked
+steps=(${steps[@]})
+source scripts/steps.sh
+MORE="${TINTA_CACHE:-$HOME/.cache/tinta}/photos-more/photos-more.tar.gz"
+NET=${NET:-runs/probe-projection}  # the run `default` was packaged from
+OUT=runs/vivid-mix
+if has choose; then
+  mkdir -p $OUT && cp $NET/config.json $NET/best.safetensors $OUT/
+  $PY scripts/holdout_decodings.py $OUT --vary mix=1,1.5,2,3 --max-val 512 --json reports/vivid-mix.json \
+    | tee reports/vivid-mix.txt
+  $PY -c "import json; d = json.load(open('reports/vivid-mix.json')); one = d['rows'][0]
+ok = [r['mix'] for r in d['rows'] if r['agree'] >= one['agree'] and r['psnr'] >= d['grey']['psnr'] + 0.5]
+print(max(ok))" | tee reports/vivid-choice.txt
+  $PY scripts/holdout_decodings.py $OUT --set mix=$(cat reports/vivid-choice.txt)
+fi
+if has compare; then
+  for set in "imagenette $IMNT --max-images 1000" "photos-mix $MIX --size 112" "photos-more $MORE --size 112"; do
+    read -r name root rest <<< "$set"
+    $T compare default vivid $OUT --baseline default --out reports/vivid-$name --split val --data-root $root $rest \
+      --grid-images 12 --no-ssim | tee reports/vivid-$name.txt
+  done
+  $PY scripts/tournament_table.py --prefix vivid --compact | tee reports/vivid-table.txt
+fi
+if has ship; then
+  $PY scripts/register_vivid.py --mix "$(cat reports/vivid-choice.txt)" --reports $OUT
+fi
