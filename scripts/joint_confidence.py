@@ -27,7 +27,8 @@ def main() -> None:
     idx = torch.linspace(0, len(ds) - 1, args.images).round().long()
     lab = batch_to_lab(ds.get(idx), ds.colorspace)
     with torch.no_grad():
-        w = c.head.confidence(c.model(render_input(lab[:, :1], c.render_size))[:, 2:]).flatten()
+        _, logits, _ = c.head.split(c.model(render_input(lab[:, :1], c.render_size)))  # at the class stride
+        w = c.head.confidence(logits).flatten()
     print(f"{args.run} on {args.images} images of {args.data_root} {args.split}: weight towards the bins "
           f"mean {w.mean():.3f}, median {w.median():.3f}, 90th percentile {w.quantile(0.9):.3f}, max {w.max():.3f}")
 

@@ -29,7 +29,7 @@ def main() -> None:
     if any(r["head"].get("mix") != a.mix for r in reports):
         raise SystemExit(f"{a.reports}: its reports were not scored at mix {a.mix:g}")
     base = registry()["default"]
-    description = f"the `default` network with its chroma channel pulled {a.mix:g}x as far (mix {a.mix:g}): bolder colour"
+    description = f"the `default` network, its chroma channel's pull {a.mix:g}x (mix {a.mix:g}): bolder colour"
     lines = [f"# `vivid`: {description}", "",
              f"- network: `default`'s ({base.file}, the same weights; its card: default.md), head `chroma` decoded "
              f"at mix {a.mix:g} instead of 1",

@@ -94,7 +94,7 @@ def test_hue_gate_keeps_the_joint_length_where_the_bins_disagree_on_the_hue():
     out[0, 2 + one, :, :] = 30.0  # both pixels: certain of one bin
     out[0, 2 + opposite, 0, 1] = 30.0  # the second pixel: split between opposite hues
     out[:, -1] = 0.5  # chroma 55
-    r = head.hue_agreement(out[:, 2:-1])
+    r = head.hue_agreement(out[:, 2:-1], (1, 2))
     assert r.shape == (1, 1, 1, 2) and r[0, 0, 0, 0] > 0.99 and r[0, 0, 0, 1] < 0.4
     joint_len = JointHead(bins).predict(out[:, :-1]).norm(dim=1)[0, 0]
     lengths = head.predict(out).norm(dim=1)[0, 0]
@@ -140,3 +140,41 @@ def test_a_run_from_a_chroma_run_takes_its_own_options_even_ones_the_stored_head
         cfg = TrainConfig(model="small-unet", head="chroma", init_from=str(run), chroma_target=asked)
         head = _init_head(cfg)
         assert isinstance(head, ChromaHead) and head.chroma_target == want and head.mix == 0.5
+
+
+def test_decoding_the_classes_from_pooled_features_gives_the_same_colours():
+    """At class stride 2, inference has the model compute the bin logits from 2x2-pooled features (a quarter of
+    the output layer's work): the same colours as pooling the full-size logits, at even and odd sizes; the
+    colour distribution stays on the output's grid; training mode is untouched."""
+    from tinta.inference import set_decoding_output, set_native_output
+    from tinta.models import create_model
+    from tinta.models.base import PooledOutput
+
+    torch.manual_seed(0)
+    head = ChromaHead(_bins(), class_stride=2)
+    model = create_model("vanilla-cnn", head.out_channels, width=8).eval()
+    with torch.no_grad():
+        model.head.weight.mul_(20)  # logits far from flat, so the bins move the colour
+        for h, w in ((32, 48), (30, 52)):
+            x = torch.rand(2, 1, h, w)
+            set_native_output(model, head)
+            full = model(x)
+            set_decoding_output(model, head)
+            pooled = model(x)
+            assert isinstance(pooled, PooledOutput) and pooled.shape[-2:] == full.shape[-2:]
+            assert pooled.pooled.shape[-2:] == tuple((n + 1) // 2 for n in full.shape[-2:])
+            assert torch.allclose(head.predict(pooled), head.predict(full), atol=1e-3)
+            (lf, _), (lp, _) = head.colour_distribution(full), head.colour_distribution(pooled)
+            assert lf.shape == lp.shape and torch.allclose(lf.softmax(1), lp.softmax(1), atol=1e-4)
+            model.eval_pooled = None
+        y = torch.rand(2, 8, 15, 13) * 0.2  # decoder features on an odd grid: the last row and column pooled alone
+        set_native_output(model, head)
+        full = model.project(y, y)
+        set_decoding_output(model, head)
+        pooled = model.project(y, y)
+        assert pooled.pooled.shape[-2:] == (8, 7)
+        assert torch.allclose(head.predict(pooled), head.predict(full), atol=1e-3)
+    assert ChromaHead(_bins()).pooled_channels is None  # class stride 1: every channel at full size
+    model.train()
+    set_decoding_output(model, head)
+    assert not isinstance(model(torch.rand(2, 1, 32, 32)), PooledOutput)

@@ -142,6 +142,22 @@ def test_onnx_file_describes_itself_and_agrees_with_pytorch(tmp_path, capsys):
     assert "not a readable ONNX model" in capsys.readouterr().err
 
 
+def test_onnx_of_a_model_decoding_pooled_classes_has_both_outputs_and_agrees(tmp_path):
+    """`default` decodes its colour classes at stride 2 from pooled features: its ONNX file has the two outputs
+    (``out``, ``pooled``) and gives PyTorch's a,b."""
+    pytest.importorskip("onnxruntime")
+    from tinta.export import export_onnx, load_onnx
+    from tinta.imageio import read_picture
+    from tinta.pretrained import EXAMPLES_DIR
+
+    c = load_model("default")
+    assert c.head.pooled_channels is not None
+    onnx_c = load_onnx(export_onnx(c, tmp_path / "default.onnx"))
+    assert [o.name for o in onnx_c.model.session.get_outputs()] == ["out", "pooled"]
+    L = torch.from_numpy(read_picture(EXAMPLES_DIR / "chelsea.jpg").L)[None, None]  # (1, 1, H, W)
+    assert (c.predict_small(L) - onnx_c.predict_small(L)).abs().max().item() < 1e-2
+
+
 @pytest.mark.parametrize("model", ["default", "vivid"])  # regression (scales a,b) and bins (divides T)
 def test_cli_saturation_raises_colourfulness_with_shipped_models(tmp_path, model):
     """`tinta colorize --saturation S` on a real photo with shipped weights: CF grows with S."""

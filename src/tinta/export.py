@@ -18,18 +18,22 @@ from tinta.errors import TintaError
 from tinta.files import atomic_path, not_a_file
 from tinta.heads import head_from_dict
 from tinta.hints import GLOBAL_DIM, HINT_CHANNELS
-from tinta.inference import Colorizer, resolve_render_size, set_native_output, takes_hints
+from tinta.inference import Colorizer, resolve_render_size, set_decoding_output, takes_hints
+from tinta.models.base import PooledOutput
 
 
 def export_onnx(colorizer: Colorizer, out: str | Path, opset: int = 17) -> Path:
     """Write ``colorizer.model`` as ONNX: input ``l`` ``(B, 1, H, W)`` = L/100 (hint-taking models: ``(B, 4, H, W)``
     with the hint planes, and ``g`` ``(B, GLOBAL_DIM)`` the global hint), output ``out`` ``(B, C, h, w)`` (as the
-    head decodes it: render or native size)."""
+    head decodes it: render or native size); for a head that decodes its colour classes from pooled features
+    (:func:`tinta.inference.set_decoding_output`), ``out`` holds the other channels and ``pooled`` the classes'
+    ``(B, Q, h/2, w/2)``."""
     import onnx
 
     out = check_onnx_out(Path(out))
     model = colorizer.model.eval()
-    set_native_output(model, colorizer.head)
+    set_decoding_output(model, colorizer.head)
+    outputs = ["out", "pooled"] if model.eval_pooled else ["out"]
     hinted = takes_hints(model)
     x = torch.rand(1, 1 + HINT_CHANNELS * hinted, 64, 64)
     args, names = ((x, torch.zeros(1, GLOBAL_DIM)), ["l", "g"]) if hinted else ((x,), ["l"])
@@ -38,8 +42,9 @@ def export_onnx(colorizer: Colorizer, out: str | Path, opset: int = 17) -> Path:
             "takes_hints": hinted}
     with atomic_path(out) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, args, str(tmp), input_names=names, output_names=["out"],
-                          dynamic_axes={"l": dyn, "g": {0: "batch"}, "out": dyn}, opset_version=opset, dynamo=False)
+        torch.onnx.export(model, args, str(tmp), input_names=names, output_names=outputs,
+                          dynamic_axes={"l": dyn, "g": {0: "batch"}, **dict.fromkeys(outputs, dyn)},
+                          opset_version=opset, dynamo=False)
         m = onnx.load(str(tmp))
         m.metadata_props.add(key="tinta", value=json.dumps(meta))
         onnx.save(m, str(tmp))
@@ -73,7 +78,8 @@ def is_tinta_onnx(path: Path) -> bool:
 
 
 class OnnxModel:
-    """Callable like the PyTorch model: ``(B, 1, H, W)`` tensor -> ``(B, C, h, w)`` tensor. ``source``: an ONNX
+    """Callable like the PyTorch model: ``(B, 1, H, W)`` tensor -> ``(B, C, h, w)`` tensor (a
+    :class:`~tinta.models.base.PooledOutput` from a file with a ``pooled`` output). ``source``: an ONNX
     file or its bytes. Pickled (sent to a Ray worker: tinta.distributed), it carries the model's bytes, so the
     receiving machine needs no copy of the file."""
 
@@ -95,12 +101,12 @@ class OnnxModel:
         self.metadata = self.session.get_modelmeta().custom_metadata_map
         self.takes_hints = "g" in [i.name for i in self.session.get_inputs()]
 
-    def __call__(self, x: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor | PooledOutput:
         feed = {"l": np.ascontiguousarray(x.numpy(), dtype=np.float32)}
         if self.takes_hints:
             feed["g"] = np.zeros((len(x), GLOBAL_DIM), np.float32) if g is None else g.numpy().astype(np.float32)
-        (y,) = self.session.run(None, feed)
-        return torch.from_numpy(y)
+        ys = [torch.from_numpy(y) for y in self.session.run(None, feed)]
+        return PooledOutput(*ys) if len(ys) == 2 else ys[0]
 
     def eval(self) -> "OnnxModel":
         return self

@@ -147,6 +147,15 @@ def set_native_output(model, head: Head) -> None:
         model.upsample_output = not head.native_resolution
 
 
+def set_decoding_output(model, head: Head) -> None:
+    """:func:`set_native_output`, and the colour classes of a head that decodes them at stride 2 computed from
+    2x2-pooled features (:attr:`Head.pooled_channels`): the same colours for a quarter of the output layer's
+    and the decoding's work. The model then returns a :class:`~tinta.models.base.PooledOutput` in eval mode."""
+    set_native_output(model, head)
+    if isinstance(model, ColorizationModel):
+        model.eval_pooled = head.pooled_channels if model.pools_output else None
+
+
 def render_input(L: torch.Tensor, render_size: int) -> torch.Tensor:
     """L ``(B, 1, H, W)`` in [0, 100] -> the model's input ``(B, 1, h, w)``: L/100 resized to the render
     shape (the resolved ``render_size``; 0: the picture's own size, bounded)."""
@@ -221,7 +230,7 @@ class Colorizer:
     def __init__(self, model, head: Head, render_size: int | None = 224, name: str = ""):
         self.model, self.head, self.name = model.eval(), head, name
         self.render_size = resolve_render_size(render_size, None)
-        set_native_output(self.model, head)
+        set_decoding_output(self.model, head)
 
     def at_render_size(self, render_size: int | None) -> Colorizer:
         """This model at ``render_size`` (None: its own, so itself): a light copy sharing the weights."""

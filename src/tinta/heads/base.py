@@ -82,6 +82,13 @@ class Head:
         with ``own_lightness``, Lab ``(B, 3, h, w)``. ``saturation`` in [0, 4] scales the chroma."""
         raise NotImplementedError
 
+    @property
+    def pooled_channels(self) -> tuple[int, int] | None:
+        """Output channels ``[i, j)`` this head decodes from 2x2-pooled logits, which inference may then have
+        the model compute from 2x2-pooled features (:attr:`tinta.models.ColorizationModel.eval_pooled`): the
+        same numbers (the output layer is 1x1) for a quarter of the work. None: every channel at full size."""
+        return None
+
     def colour_distribution(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
         """Model output ``(B, C, h, w)`` -> (logits over colours ``(B, Q, h, w)``, their a,b ``(Q, 2)``) for a head
         that predicts a distribution over colours (the web page's colour suggestions); None for a head that

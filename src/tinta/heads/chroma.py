@@ -61,11 +61,13 @@ class ChromaHead(JointHead):
         chroma = F.l1_loss(last, self.chroma_of(small, out.main[:, :2] if pooled else out[:, :2], last) / 110)
         return super().loss(joint, target) + self.chroma_weight * chroma
 
-    def predict(self, out: torch.Tensor, decoding: Decoding | None = None, saturation: float = 1.0) -> torch.Tensor:
-        ab = super().predict(out[:, :-1], decoding)  # (B, 2, h, w)
+    def predict(self, out: torch.Tensor | PooledOutput, decoding: Decoding | None = None,
+                saturation: float = 1.0) -> torch.Tensor:
+        ab = super().predict(out, decoding)  # (B, 2, h, w): the joint head's colour
         length = ab.norm(dim=1, keepdim=True)
-        chroma = 110 * out[:, -1:].clamp(min=0)  # (B, 1, h, w)
-        gate = self.hue_agreement(out[:, 2:-1]) ** self.hue_gate if self.hue_gate else 1.0
+        _, logits, last = self.split(out)
+        chroma = 110 * last.clamp(min=0)  # (B, 1, h, w)
+        gate = self.hue_agreement(logits, ab.shape[-2:]) ** self.hue_gate if self.hue_gate else 1.0
         want = length + self.mix * gate * (chroma - length)
         return ab * (want / length.clamp(min=MIN_LENGTH)) * saturation
 
@@ -79,14 +81,14 @@ class ChromaHead(JointHead):
         hue = hue / hue.norm(dim=1, keepdim=True).clamp(min=MIN_LENGTH / 110)
         return (ab * hue).sum(1, keepdim=True).clamp(min=0)
 
-    def hue_agreement(self, logits: torch.Tensor) -> torch.Tensor:
-        """Bin logits ``(B, Q, h, w)`` -> ``R = |sum p ab| / sum p |ab|`` ``(B, 1, h, w)`` in [0, 1], at the
-        class stride and upsampled as the joint head's colour is."""
-        p = self.pool_logits(logits).softmax(1)  # (B, Q, h/s, w/s)
+    def hue_agreement(self, logits: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """Bin logits at the class stride ``(B, Q, h/s, w/s)`` -> ``R = |sum p ab| / sum p |ab|`` in [0, 1],
+        upsampled to the output's grid ``size`` ``(B, 1, h, w)`` as the joint head's colour is."""
+        p = logits.softmax(1)  # (B, Q, h/s, w/s)
         centres = self.cls.bins.centres.to(p)  # (Q, 2)
         mean = torch.einsum("bqhw,qc->bchw", p, centres).norm(dim=1, keepdim=True)
         spread = torch.einsum("bqhw,q->bhw", p, centres.norm(dim=1))[:, None]
-        return self.upsample((mean / spread.clamp(min=1e-6)).clamp(0, 1), logits.shape[-2:])
+        return self.upsample((mean / spread.clamp(min=1e-6)).clamp(0, 1), size)
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "name": self.name, "chroma_weight": self.chroma_weight, "mix": self.mix,

@@ -78,8 +78,22 @@ class JointHead(Head):
         entropy = -(logp.exp() * logp).sum(1, keepdim=True)  # (B, 1, h, w)
         return (self.blend * (1 - entropy / math.log(logits.shape[1]))).clamp(0, 1)
 
-    def colour_distribution(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.cls.colour_distribution(out[:, 2:2 + self.cls.bins.q])  # after a,b; before any further channel
+    @property
+    def pooled_channels(self) -> tuple[int, int] | None:
+        return (2, 2 + self.cls.bins.q) if self.class_stride > 1 else None  # the bins' logits
+
+    def split(self, out: torch.Tensor | PooledOutput) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Model output -> (a,b ``(B, 2, h, w)`` normalised, bin logits at the class stride ``(B, Q, h/s, w/s)``,
+        any further channels ``(B, k, h, w)``), from a full-size output or a :class:`PooledOutput` whose pooled
+        part is the logits (:attr:`pooled_channels`)."""
+        if isinstance(out, PooledOutput):
+            return out.main[:, :2], out.pooled, out.main[:, 2:]
+        q = self.cls.bins.q
+        return out[:, :2], self.pool_logits(out[:, 2:2 + q]), out[:, 2 + q:]
+
+    def colour_distribution(self, out: torch.Tensor | PooledOutput) -> tuple[torch.Tensor, torch.Tensor]:
+        _, logits, _ = self.split(out)  # after a,b; before any further channel
+        return self.cls.colour_distribution(self.upsample(logits, out.shape[-2:]))
 
     def pool_logits(self, logits: torch.Tensor) -> torch.Tensor:
         """Bin logits ``(B, Q, h, w)`` at the class stride: ``(B, Q, h/s, w/s)``, an odd last row or column
@@ -94,9 +108,10 @@ class JointHead(Head):
         up = F.interpolate(t, scale_factor=self.class_stride, mode="bilinear", align_corners=False)
         return up[..., :size[0], :size[1]]
 
-    def predict(self, out: torch.Tensor, decoding: Decoding | None = None, saturation: float = 1.0) -> torch.Tensor:
-        ab_reg = color.denormalize_ab(out[:, :2])  # (B, 2, h, w)
-        logits = self.pool_logits(out[:, 2:])  # (B, Q, h/s, w/s)
+    def predict(self, out: torch.Tensor | PooledOutput, decoding: Decoding | None = None,
+                saturation: float = 1.0) -> torch.Tensor:
+        ab, logits, _ = self.split(out)  # (B, 2, h, w), (B, Q, h/s, w/s)
+        ab_reg = color.denormalize_ab(ab)
         size = ab_reg.shape[-2:]
         ab_cls = self.upsample(self.cls.predict(logits, decoding), size)
         w = self.upsample(self.confidence(logits), size)

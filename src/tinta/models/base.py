@@ -22,6 +22,15 @@ class PooledOutput(NamedTuple):
     def float(self) -> "PooledOutput":
         return PooledOutput(self.main.float(), self.pooled.float())
 
+    @property
+    def nbytes(self) -> int:
+        return self.main.nbytes + self.pooled.nbytes
+
+    @property
+    def shape(self) -> torch.Size:
+        """The main output's shape ``(B, k, h, w)``: the grid a decoded colour comes out on."""
+        return self.main.shape
+
     def pool_target(self, target: torch.Tensor) -> torch.Tensor:
         """A target ``(B, C, H, W)`` on the pooled channels' grid: area-resized to the main output's size,
         then 2x2-averaged as the features were (an odd last row or column dropped on both sides)."""
@@ -49,6 +58,10 @@ class ColorizationModel(nn.Module):
     pools_output: bool = False
     # set by training (``--bins-stride 4``): in training mode, forward returns a PooledOutput split there
     pool_from: int | None = None
+    # set by inference for a head that decodes its colour classes at stride 2 (Head.pooled_channels): in eval
+    # mode, forward returns a PooledOutput with channels [i, j) from 2x2-pooled features (ceil: an odd last row
+    # or column pooled on its own) and the others, in order, as ``main``
+    eval_pooled: tuple[int, int] | None = None
 
     def pretrained_encoder(self) -> nn.Module | None:
         """The ImageNet-initialised part of the model, or None (nothing was pretrained)."""

@@ -57,10 +57,17 @@ class HalfResOutput(ColorizationModel):
     def project(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor | PooledOutput:
         """The output layer on decoder features ``y`` ``(B, w, H/2, W/2)`` -> ``(B, C, H, W)`` (see
         :meth:`output`); in training with ``pool_from`` set, a :class:`PooledOutput`."""
+        weight, bias = self.head.weight, self.head.bias
         if self.training and self.pool_from is not None:
-            k, weight, bias = self.pool_from, self.head.weight, self.head.bias
+            k = self.pool_from
             main = F.conv2d(y, weight[:k], bias[:k]) if k else y[:, :0]  # (B, k, h, w); none for a bins head
             return PooledOutput(main, F.conv2d(F.avg_pool2d(y, 2), weight[k:], bias[k:]))
+        if not self.training and self.eval_pooled is not None and not self.upsample_output:
+            i, j = self.eval_pooled
+            rest = [(weight[:i], bias[:i]), (weight[j:], bias[j:])]
+            main = F.conv2d(y, torch.cat([w for w, _ in rest]), torch.cat([b for _, b in rest]))  # (B, C-(j-i), h, w)
+            pooled = F.avg_pool2d(y, 2, ceil_mode=True)  # (B, width, h/2, w/2)
+            return PooledOutput(main, F.conv2d(pooled, weight[i:j], bias[i:j]))
         return self.output(self.head(y), x)
 
 
