@@ -39,7 +39,8 @@ def metrics_section(report: dict) -> list[str]:
     return lines
 
 
-def card(run: Path, name: str, description: str, command: str, reports: list[dict], machine: str) -> str:
+def card(run: Path, name: str, description: str, command: str, reports: list[dict], machine: str,
+         history: str = "") -> str:
     config = json.loads((run / "config.json").read_text())
     state = read_state(run)
     with open(run / "metrics.csv") as f:
@@ -59,6 +60,7 @@ def card(run: Path, name: str, description: str, command: str, reports: list[dic
         f"- trained: {state['epoch']} epochs, {state['train_seconds'] / 60:.1f} min on {machine}, "
         f"batch {tc['batch_size']}, lr {tc['lr']} ({tc['schedule']}), seed {tc['seed']}",
         f"- command: `{command}`",
+        *([f"- before this run: {history}"] if history else []),
         f"- render size (short side the model sees): {report['render_size'] or 'full image'}", "",
     ]
     for r in reports:
@@ -78,6 +80,7 @@ def main() -> None:
                     "registry's metrics")
     ap.add_argument("--description", required=True)
     ap.add_argument("--command", required=True, help="the training command, for the card")
+    ap.add_argument("--history", default="", help="how the weights this run started from were trained, for the card")
     ap.add_argument("--machine", default=f"{platform.machine()} CPU, 2 cores (tinta's development machine)")
     a = ap.parse_args()
     run = Path(a.run)
@@ -86,7 +89,7 @@ def main() -> None:
     metrics = {k: round(v, 4) for k, v in main_row.items()} | {"split": reports[0]["split"],
                                                                 "images": reports[0]["images"]}
     entry = package_run(run, a.name, a.description, reports[0]["render_size"],
-                        card(run, a.name, a.description, a.command, reports, a.machine), metrics)
+                        card(run, a.name, a.description, a.command, reports, a.machine, a.history), metrics)
     print(f"{a.name}: {entry.file} {entry.bytes / 2**20:.2f} MB sha256 {entry.sha256[:12]}...")
 
 

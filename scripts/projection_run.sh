@@ -38,9 +38,12 @@ if has ship; then
   $PY scripts/package_weights.py $RUN default \
     --report eval-val-photos-mix eval-val-imagenette2-224 eval-val-photos-more \
     --description "U-Net on ImageNet EfficientNet-Lite0, chroma head (ab regression + 251 ab bins for the hue + a \
-chroma channel trained along the predicted hue), Imagenette + photos-mix + photos-more 112px; any photo" \
-    --command "bash scripts/projection_run.sh train (from runs/probe-projection: bash scripts/projection_probe.sh, \
-from the long run: scripts/long_run.sh, scripts/long_run_2.sh)"
+chroma channel trained along the predicted hue), Imagenette + photos-mix + photos-more 112px, 6.8 h; any photo" \
+    --command "bash scripts/projection_run.sh train" \
+    --history "from runs/probe-projection (bash scripts/projection_probe.sh, 16,000 images, 5.0 min), itself from the \
+long run (scripts/long_run_2.sh 75.5 min, scripts/long_run.sh 127.2 min), the tournament's chroma then NoGAN rows \
+(11.2 + 20.9 min) and the joint-head default (scripts/flagship.sh, 95.7 min): 5.6 h before this run, all on the \
+2-core CPU (docs/colour-long-run.md)"
   PYTHONPATH=src TINTA_CACHE=/tmp/charcache $PY tests/reference/make_reference.py
   $PY scripts/gallery.py default --out docs/img/gallery-default.jpg --data-root $MORE
 fi
