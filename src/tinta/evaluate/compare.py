@@ -29,15 +29,16 @@ from tinta.evaluate.evaluate import (
     save_grid,
 )
 from tinta.files import atomic_write, read_json, write_json, write_text
-from tinta.inference import predict_ab, resolve_render_size, set_native_output, upsample_ab
+from tinta.inference import predict_ab, resolve_render_size, set_decoding_output, set_native_output, upsample_ab
 from tinta.runs import RunInfo, load_run, read_state
 
 
 @torch.no_grad()
 def inference_ms(model, head, size: int = 224, repeats: int = 5) -> float:
-    """Median ms for one ``size x size`` image (batch 1, model and decoding) on this machine's CPU."""
+    """Median ms for one ``size x size`` image (batch 1, model and decoding, as ``tinta colorize`` runs them) on
+    this machine's CPU."""
     L = torch.rand(1, 1, size, size) * 100
-    set_native_output(model, head)
+    set_decoding_output(model, head)
     predict_ab(model, head, L, 0)  # warm-up
     times = []
     for _ in range(repeats):
