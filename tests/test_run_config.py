@@ -37,7 +37,7 @@ def test_shipped_weights_laid_out_as_a_run(name, tmp_path):
     the registry's head (older shipped configs had none)."""
     entry = pretrained.registry()[name]
     folder = pretrained.as_run(name, tmp_path / name)
-    shipped = json.loads((pretrained.WEIGHTS_DIR / f"{name}.train-config.json").read_text())
+    shipped = json.loads((pretrained.WEIGHTS_DIR / f"{entry.config_name}.train-config.json").read_text())
     written = json.loads((folder / "config.json").read_text())
     assert set(written) == set(shipped) | {"head"}
     assert {k: written[k] for k in shipped if k != "head"} == {k: v for k, v in shipped.items() if k != "head"}
