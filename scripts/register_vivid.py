@@ -29,12 +29,14 @@ def main() -> None:
     if any(r["head"].get("mix") != a.mix for r in reports):
         raise SystemExit(f"{a.reports}: its reports were not scored at mix {a.mix:g}")
     base = registry()["default"]
-    description = f"the `default` network, its chroma channel's pull {a.mix:g}x (mix {a.mix:g}): bolder colour"
+    description = (f"the `default` network decoded at chroma mix {a.mix:g} (the colour's length: 0 the joint head's "
+                   "own, 1 the chroma channel's, as `default`): more colour, less sure of it")
     lines = [f"# `vivid`: {description}", "",
              f"- network: `default`'s ({base.file}, the same weights; its card: default.md), head `chroma` decoded "
              f"at mix {a.mix:g} instead of 1",
-             "- the mix: the largest of 1, 1.5, 2, 3 whose judge agreement on the 512 training hold-out photos is at "
-             "least mix 1's, with PSNR 0.5 dB over grey's (`bash scripts/vivid.sh choose`, reports/vivid-mix.txt)",
+             "- the mix: of 0, 0.5, 1, 1.5, 2 and 3, the one with the lowest CF gap on the 512 training hold-out "
+             "photos whose judge agreement there is at least mix 1's, with PSNR 0.5 dB over grey's "
+             "(`bash scripts/vivid.sh choose`)",
              "- command: `bash scripts/vivid.sh choose compare ship`", ""]
     for r in reports:
         lines += metrics_section(r)

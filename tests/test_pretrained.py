@@ -158,7 +158,7 @@ def test_onnx_of_a_model_decoding_pooled_classes_has_both_outputs_and_agrees(tmp
     assert (c.predict_small(L) - onnx_c.predict_small(L)).abs().max().item() < 1e-2
 
 
-@pytest.mark.parametrize("model", ["default", "vivid"])  # regression (scales a,b) and bins (divides T)
+@pytest.mark.parametrize("model", ["default", "vivid"])  # the chroma head at mix 1 and at mix 0
 def test_cli_saturation_raises_colourfulness_with_shipped_models(tmp_path, model):
     """`tinta colorize --saturation S` on a real photo with shipped weights: CF grows with S."""
     from PIL import Image

@@ -20,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
     print("\nshipped weights (tinta colorize --model NAME):" + ("" if reg else " none"))
     for name, e in sorted(reg.items()):
         metrics = ", ".join(f"{k} {v}" for k, v in e.metrics.items())
-        print(f"  {name:<12} {e.architecture} ({e.head.name}), {e.bytes / 1e6:.1f} MB, data {e.data}")
+        size = f"the weights of {e.decoding_of}" if e.decoding_of else f"{e.bytes / 1e6:.1f} MB"
+        print(f"  {name:<12} {e.architecture} ({e.head.name}), {size}, data {e.data}")
         print(f"  {'':<12} {e.description}; {metrics}; card: {WEIGHTS_DIR / e.card}")
     return 0
