@@ -5,7 +5,7 @@
 #   bash scripts/guided_trunk.sh [STEP...]   steps: train curve compare (default: all, in order); ship
 # train    32,000 images (2 epochs of 16,000) at lr 3e-4, encoder 0.3x, 2 threads
 # curve    the hints curve (benchmarks/hints_curve.py, 500 images a set) of the rebuild and of the shipped
-#          `guided`, one after the other
+#          `guided`, one after the other (the shipped one's is deterministic: docs/reports/guided.md has it)
 # compare  both with no hints, `tinta compare` on Imagenette val and photos-mix val (their model-card reports)
 # ship     only when the rule in docs/reports/guided.md passed (PSNR at 10 and at 100 hints above the shipped
 #          `guided`'s on both sets, 0 hints at most 0.3 dB under `default`): packaged as `guided`
@@ -37,5 +37,7 @@ if has ship; then
   $PY scripts/package_weights.py $RUN guided --report eval-val-photos-mix eval-val-imagenette2-224 \
     --description "Hint-taking U-Net (Zhang et al. 2017) on the default's chroma trunk: point hints and a \
 reference photo or palette steer the colours" \
-    --command "bash scripts/guided_trunk.sh train (from runs/probe-projection, the run default was packaged from)"
+    --command "bash scripts/guided_trunk.sh train" \
+    --history "initialised from runs/probe-projection, the run default was packaged from (5.6 h of training in its \
+lineage: docs/colour-long-run.md); the hint inputs start at zero"
 fi
