@@ -44,6 +44,32 @@ def timeit(fn, repeats: int) -> float:
     return float(np.median(times))
 
 
+def interleaved(fns: dict, rounds: int, per_round: int = 5) -> dict[str, float]:
+    """Median seconds per call of each of ``fns``, timed in alternating rounds so that a drift of the machine's
+    speed (other work, the allocator warming up) reaches all of them alike."""
+    for fn in fns.values():
+        fn()  # warm-up
+    times = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(per_round):
+                fn()
+            times[k].append((time.perf_counter() - t0) / per_round)
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
+def with_pooling(c, pooled):
+    """``c.head.predict(c.model(x))`` with the model's ``eval_pooled`` set to ``pooled`` for the call."""
+    def run(x):
+        kept, c.model.eval_pooled = c.model.eval_pooled, pooled
+        try:
+            return c.head.predict(c.model(x))
+        finally:
+            c.model.eval_pooled = kept
+    return run
+
+
 def photo(w: int, h: int) -> Image.Image:
     """A grey photo of the requested size: a bundled example, resized."""
     from tinta.pretrained import EXAMPLES_DIR as EXAMPLES
@@ -71,17 +97,15 @@ def main() -> None:
     c = load_model(args.model, render_size=0)  # the network on the whole 224x224 input
     rows = {}
     with torch.no_grad():
-        for b in (1, 16):
-            x = torch.rand(b, 1, 224, 224)
-            ms = timeit(lambda x=x: c.head.predict(c.model(x)), args.repeats if b == 1 else 3) * 1000
-            rows[f"tinta torch b{b}"] = ms / b
-        if c.model.eval_pooled is not None:  # the same network with its colour classes at full size, as before
-            pooled, c.model.eval_pooled = c.model.eval_pooled, None
-            x = torch.rand(1, 1, 224, 224)
-            rows["tinta torch b1, classes unpooled"] = timeit(lambda: c.head.predict(c.model(x)), args.repeats) * 1000
-            c.model.eval_pooled = pooled
-        eccv = ECCV16().eval()
         x1 = torch.rand(1, 1, 224, 224)
+        b1 = {"tinta torch b1": with_pooling(c, c.model.eval_pooled)}
+        if c.model.eval_pooled is not None:  # the same network with its colour classes at full size, as before
+            b1["tinta torch b1, classes unpooled"] = with_pooling(c, None)
+        rows.update({k: v * 1000 for k, v in interleaved({k: lambda f=f: f(x1) for k, f in b1.items()},
+                                                         args.repeats).items()})
+        x16 = torch.rand(16, 1, 224, 224)
+        rows["tinta torch b16"] = timeit(lambda: c.head.predict(c.model(x16)), 3) * 1000 / 16
+        eccv = ECCV16().eval()
         rows["ECCV16 torch b1"] = timeit(lambda: eccv(x1), 3) * 1000
     try:
         from tinta.export import OnnxModel, export_onnx
