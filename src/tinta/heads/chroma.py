@@ -63,9 +63,9 @@ class ChromaHead(JointHead):
 
     def predict(self, out: torch.Tensor | PooledOutput, decoding: Decoding | None = None,
                 saturation: float = 1.0) -> torch.Tensor:
-        ab = super().predict(out, decoding)  # (B, 2, h, w): the joint head's colour
+        ab_norm, logits, last = self.split(out)
+        ab = self.blended(ab_norm, logits, decoding)  # (B, 2, h, w): the joint head's colour
         length = ab.norm(dim=1, keepdim=True)
-        _, logits, last = self.split(out)
         chroma = 110 * last.clamp(min=0)  # (B, 1, h, w)
         gate = self.hue_agreement(logits, ab.shape[-2:]) ** self.hue_gate if self.hue_gate else 1.0
         want = length + self.mix * gate * (chroma - length)

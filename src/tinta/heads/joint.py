@@ -111,11 +111,16 @@ class JointHead(Head):
     def predict(self, out: torch.Tensor | PooledOutput, decoding: Decoding | None = None,
                 saturation: float = 1.0) -> torch.Tensor:
         ab, logits, _ = self.split(out)  # (B, 2, h, w), (B, Q, h/s, w/s)
+        return self.blended(ab, logits, decoding) * saturation
+
+    def blended(self, ab: torch.Tensor, logits: torch.Tensor, decoding: Decoding | None) -> torch.Tensor:
+        """The parts of :meth:`split` -> a,b ``(B, 2, h, w)`` in Lab units: the regression mean moved towards the
+        bins' colour as far as the bins are sure."""
         ab_reg = color.denormalize_ab(ab)
         size = ab_reg.shape[-2:]
         ab_cls = self.upsample(self.cls.predict(logits, decoding), size)
         w = self.upsample(self.confidence(logits), size)
-        return (ab_reg + w * (ab_cls - ab_reg)) * saturation
+        return ab_reg + w * (ab_cls - ab_reg)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "bins": self.cls.bins.to_dict(), "temperature": self.cls.temperature,

@@ -57,18 +57,19 @@ class HalfResOutput(ColorizationModel):
     def project(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor | PooledOutput:
         """The output layer on decoder features ``y`` ``(B, w, H/2, W/2)`` -> ``(B, C, H, W)`` (see
         :meth:`output`); in training with ``pool_from`` set, a :class:`PooledOutput`."""
-        weight, bias = self.head.weight, self.head.bias
         if self.training and self.pool_from is not None:
-            k = self.pool_from
-            main = F.conv2d(y, weight[:k], bias[:k]) if k else y[:, :0]  # (B, k, h, w); none for a bins head
-            return PooledOutput(main, F.conv2d(F.avg_pool2d(y, 2), weight[k:], bias[k:]))
+            return self.pooled_projection(y, self.pool_from, self.head.out_channels, ceil=False)
         if not self.training and self.eval_pooled is not None and not self.upsample_output:
-            i, j = self.eval_pooled
-            rest = [(weight[:i], bias[:i]), (weight[j:], bias[j:])]
-            main = F.conv2d(y, torch.cat([w for w, _ in rest]), torch.cat([b for _, b in rest]))  # (B, C-(j-i), h, w)
-            pooled = F.avg_pool2d(y, 2, ceil_mode=True)  # (B, width, h/2, w/2)
-            return PooledOutput(main, F.conv2d(pooled, weight[i:j], bias[i:j]))
+            return self.pooled_projection(y, *self.eval_pooled, ceil=True)
         return self.output(self.head(y), x)
+
+    def pooled_projection(self, y: torch.Tensor, i: int, j: int, ceil: bool) -> PooledOutput:
+        """The output layer with channels ``[i, j)`` on 2x2-pooled features ``(B, j-i, h/2, w/2)`` (``ceil``: an odd
+        last row or column pooled on its own, else dropped) and the others, in order, at ``y``'s size."""
+        weight, bias = self.head.weight, self.head.bias
+        keep_w, keep_b = torch.cat([weight[:i], weight[j:]]), torch.cat([bias[:i], bias[j:]])
+        main = F.conv2d(y, keep_w, keep_b) if len(keep_w) else y[:, :0]  # (B, C-(j-i), h, w); none for a bins head
+        return PooledOutput(main, F.conv2d(F.avg_pool2d(y, 2, ceil_mode=ceil), weight[i:j], bias[i:j]))
 
 
 class GreyInput(nn.Module):
