@@ -14,13 +14,10 @@ cd "$(dirname "$0")/.."
 steps=("${@:-train curve compare}")  # ship only when asked
 steps=(${steps[@]})
 source scripts/steps.sh
-MORE="${TINTA_CACHE:-$HOME/.cache/tinta}/photos-more/photos-more.tar.gz"
 RUN=runs/guided-trunk
 START=${START:-runs/probe-projection}  # the run `default` was packaged from
-has train && tr $RUN --model guided-unet --head chroma --chroma-target projection --dataset folder \
-  --data-root $IMNT --data-root $MIX --data-root $MORE --source-weight 2.5 1 0.5 --size 112 --batch-size 32 \
-  --val-fraction 0.03 --max-val 1024 --threads 2 --seed 0 --init-from $START --epochs 2 --max-train 16000 \
-  --lr 3e-4 --freeze-epochs 0 --encoder-lr-mult 0.3
+has train && tr $RUN --model guided-unet --head chroma --chroma-target projection $WEIGHTED3 --init-from $START \
+  --epochs 2 --max-train 16000 --lr 3e-4 --freeze-epochs 0 --encoder-lr-mult 0.3
 if has curve; then
   $PY benchmarks/hints_curve.py --model $RUN --max-images 500 --out reports/guided-trunk | tee reports/guided-trunk.txt
   $PY benchmarks/hints_curve.py --model guided --max-images 500 --out reports/guided-shipped \

@@ -17,7 +17,6 @@ steps=(${steps[@]})
 source scripts/steps.sh
 RUN=runs/long-chroma
 START=kept/t-chroma-nogan
-MORE="${TINTA_CACHE:-$HOME/.cache/tinta}/photos-more/photos-more.tar.gz"
 DATA3="--dataset folder --data-root $IMNT --data-root $MIX --data-root $MORE --batch-size 32 --val-fraction 0.03 \
   --max-val 1024 --threads 2 --seed 0"
 

@@ -17,11 +17,8 @@ steps=(${steps[@]})
 source scripts/steps.sh
 RUN=runs/long-chroma-2
 START=kept/long-chroma
-MORE="${TINTA_CACHE:-$HOME/.cache/tinta}/photos-more/photos-more.tar.gz"
-DATA3="--dataset folder --data-root $IMNT --data-root $MIX --data-root $MORE --source-weight 2.5 1 0.5 \
-  --size 112 --batch-size 32 --val-fraction 0.03 --max-val 1024 --threads 2 --seed 0"
 
-has train && tr $RUN --model unet --head chroma $DATA3 --init-from $START --epochs 4 --freeze-epochs 0 \
+has train && tr $RUN --model unet --head chroma $WEIGHTED3 --init-from $START --epochs 4 --freeze-epochs 0 \
   --encoder-lr-mult 0.1 --lr 1.5e-4 --keep-epochs
 if has choose; then
   $PY scripts/holdout_decodings.py $RUN --set class_stride=2

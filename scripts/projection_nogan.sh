@@ -11,13 +11,10 @@ cd "$(dirname "$0")/.."
 steps=("${@:-train compare}")
 steps=(${steps[@]})
 source scripts/steps.sh
-MORE="${TINTA_CACHE:-$HOME/.cache/tinta}/photos-more/photos-more.tar.gz"
 RUN=runs/proj-nogan
 START=${START:-runs/probe-projection}  # the run `default` was packaged from
-has train && tr $RUN --model unet --size 112 --head chroma --chroma-target projection --dataset folder \
-  --data-root $IMNT --data-root $MIX --data-root $MORE --source-weight 2.5 1 0.5 --batch-size 32 \
-  --val-fraction 0.03 --max-val 1024 --threads 2 --seed 0 --init-from $START --epochs 1 --max-train 16000 \
-  --freeze-epochs 0 --encoder-lr-mult 0.1 --lr 1e-4 --adversarial 0.02 --critic-images 4000 --snapshot-every 2000
+has train && tr $RUN --model unet --head chroma --chroma-target projection $WEIGHTED3 --init-from $START --epochs 1 \
+  --max-train 16000 --freeze-epochs 0 --encoder-lr-mult 0.1 --lr 1e-4 --adversarial 0.02 --critic-images 4000 --snapshot-every 2000
 if has compare; then
   for set in "imagenette $IMNT --max-images 1000" "photos-mix $MIX --size 112" "photos-more $MORE --size 112"; do
     read -r name root rest <<< "$set"

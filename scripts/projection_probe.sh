@@ -9,9 +9,7 @@ cd "$(dirname "$0")/.."
 steps=("${@:-train score}")
 steps=(${steps[@]})
 source scripts/steps.sh
-MORE="${TINTA_CACHE:-$HOME/.cache/tinta}/photos-more/photos-more.tar.gz"
-P="--model unet --head chroma --dataset folder --data-root $IMNT --data-root $MIX --data-root $MORE \
-  --source-weight 2.5 1 0.5 --size 112 --batch-size 32 --val-fraction 0.03 --max-val 1024 --threads 2 --seed 0 \
+P="--model unet --head chroma $WEIGHTED3 \
   --init-from runs/long-chroma-2 --epochs 1 --freeze-epochs 0 --encoder-lr-mult 0.1 --lr 5e-5 --max-train 16000"
 if has train; then
   tr runs/probe-length $P --chroma-target length

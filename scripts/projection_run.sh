@@ -16,13 +16,10 @@ cd "$(dirname "$0")/.."
 steps=("${@:-train curve compare}")  # ship only when asked
 steps=(${steps[@]})
 source scripts/steps.sh
-MORE="${TINTA_CACHE:-$HOME/.cache/tinta}/photos-more/photos-more.tar.gz"
 RUN=runs/proj-long
 START=${START:-runs/probe-projection}  # the run `default` was packaged from (or a folder holding its weights)
-has train && tr $RUN --model unet --head chroma --chroma-target projection --dataset folder --data-root $IMNT \
-  --data-root $MIX --data-root $MORE --source-weight 2.5 1 0.5 --size 112 --batch-size 32 --val-fraction 0.03 \
-  --max-val 1024 --threads 2 --seed 0 --init-from $START --epochs 4 --freeze-epochs 0 --encoder-lr-mult 0.1 \
-  --lr 1e-4 --keep-epochs
+has train && tr $RUN --model unet --head chroma --chroma-target projection $WEIGHTED3 --init-from $START --epochs 4 \
+  --freeze-epochs 0 --encoder-lr-mult 0.1 --lr 1e-4 --keep-epochs
 has curve && $PY scripts/epoch_curve.py $RUN --start $START --max-val 512 | tee reports/proj-curve.txt
 if has compare; then
   $PY scripts/epoch_curve.py $RUN --as-runs runs/proj-epochs

@@ -10,7 +10,6 @@ cd "$(dirname "$0")/.."
 steps=("${@:-control joint-0.1 joint-0.3 joint-1.0 chroma perceptual perceptual-lo context nogan prior res-128 lite1 control-s4 chroma-nogan compare}")
 steps=(${steps[@]})
 source scripts/steps.sh
-MORE="${TINTA_CACHE:-$HOME/.cache/tinta}/photos-more/photos-more.tar.gz"
 START=runs/shipped-default
 [ -f $START/best.safetensors ] || $PY -c "from tinta.pretrained import as_run; as_run('default', '$START')"
 DATA3="--dataset folder --data-root $IMNT --data-root $MIX --data-root $MORE --batch-size 32 --val-fraction 0.03 \

@@ -20,7 +20,6 @@ cd "$(dirname "$0")/.."
 steps=("${@:-choose compare}")  # ship only when asked
 steps=(${steps[@]})
 source scripts/steps.sh
-MORE="${TINTA_CACHE:-$HOME/.cache/tinta}/photos-more/photos-more.tar.gz"
 NET=${NET:-runs/probe-projection}  # the run `default` was packaged from
 OUT=runs/vivid-mix
 if has choose; then
