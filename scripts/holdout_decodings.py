@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import inspect
 import os
 from pathlib import Path
 
 import torch
 
 from tinta import color
+from tinta.errors import TintaError
 from tinta.evaluate.judge import Judge, agreement
 from tinta.evaluate.metrics import colourfulness, psnr
 from tinta.files import write_json
-from tinta.heads import head_from_dict
 from tinta.inference import set_native_output, upsample_ab
 from tinta.runs import RunInfo, load_run
 from tinta.train.batches import Batches, model_inputs
@@ -88,7 +87,7 @@ def vary(run: str, key: str, values: list[float], max_val: int, holdout_of: str 
     print(f"| {key} | PSNR dB | CF | CF gap | agree % |\n|---|---|---|---|---|")
     rows = []
     for v in values:
-        s = score(head_from_dict({**head.to_dict(), key: v}), out, L, gt, judge, ref)
+        s = score(head.with_options({key: v}), out, L, gt, judge, ref)
         rows.append({key: v, **s})
         print(f"| {v:g} | {s['psnr']:.2f} | {s['cf']:.1f} | {s['cf_gap']:.1f} | {s['agree']:.1f} |", flush=True)
     if json_out:
@@ -97,10 +96,10 @@ def vary(run: str, key: str, values: list[float], max_val: int, holdout_of: str 
 
 def set_option(run: str, key: str, value: float) -> None:
     info = RunInfo.read(run)
-    head = head_from_dict({**info.head.to_dict(), key: value})
-    options = set(inspect.signature(type(head).__init__).parameters) - {"self", "bins", "temperatures"}
-    if key not in options or head.to_dict().get(key, getattr(head, key, None)) != value:
-        raise SystemExit(f"the {head.name} head has no option {key!r}")
+    try:
+        head = info.head.with_options({key: value})
+    except TintaError as e:
+        raise SystemExit(str(e)) from None
     dataclasses.replace(info, head=head).write(run)
     if (Path(run) / "head.json").is_file():
         write_json(Path(run) / "head.json", head.to_dict())

@@ -48,6 +48,22 @@ def test_round_trip_and_growing_from_a_joint_description():
     assert "joint" in ChromaHead.grows_from
 
 
+def test_with_options_changes_a_decoding_option_and_refuses_the_rest():
+    """Head.with_options: the one rule for a shipped decoding (registry ``head_options``) and the hold-out script."""
+    import pytest
+
+    from tinta.errors import TintaError
+
+    head = ChromaHead(_bins(), mix=0.7, chroma_target="projection")
+    vivid = head.with_options({"mix": 0.0, "temperature": 0.3})
+    assert vivid.mix == 0.0 and vivid.cls.temperature == 0.3 and vivid.chroma_target == "projection"
+    assert head.mix == 0.7 and torch.equal(vivid.cls.bins.centres, head.cls.bins.centres)  # a new head
+    for options, says in [({"mixx": 0}, "has no option mixx"), ({"bins": []}, "bins belong to its network"),
+                          ({"chroma_target": "hue"}, "chroma_target must be one of")]:
+        with pytest.raises(TintaError, match=says):
+            head.with_options(options)
+
+
 def test_a_chroma_run_grows_from_a_joint_run(tmp_path, capsys):
     from tinta.cli import main
     from tinta.inference import load_model

@@ -10,7 +10,6 @@ so re-packaging the network updates both.
 
 from __future__ import annotations
 
-import inspect
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -71,21 +70,28 @@ def _decoding(name: str, d: dict, raw: dict) -> WeightsEntry:
     base_name = d["decoding_of"]
     if base_name not in raw or "decoding_of" in raw[base_name]:
         raise TintaError(f"registry entry {name!r}: decoding_of {base_name!r} is not a shipped network")
-    base, options = WeightsEntry.from_dict(base_name, raw[base_name]), d.get("head_options", {})
-    known = set(inspect.signature(type(base.head)).parameters)
-    if unknown := sorted(set(options) - known):
-        raise TintaError(f"registry entry {name!r}: the {base.head.name} head has no option {', '.join(unknown)}")
-    head = head_from_dict({**base.head.to_dict(), **options})
+    base = WeightsEntry.from_dict(base_name, raw[base_name])
+    try:
+        head = base.head.with_options(d.get("head_options", {}))
+    except TintaError as e:
+        raise TintaError(f"registry entry {name!r}: {e}") from None
     return WeightsEntry(name, base.file, base.sha256, base.bytes, base.architecture, head, base.render_size,
                         d.get("description", ""), base.data, base.width, d.get("card", ""), d.get("metrics", {}),
                         base_name)
 
 
-def registry(weights_dir: Path = WEIGHTS_DIR) -> dict[str, WeightsEntry]:
+def _read_registry(weights_dir: Path) -> dict[str, dict]:
+    """``registry.json`` of ``weights_dir`` as written (empty when there is none yet)."""
     file = Path(weights_dir) / "registry.json"
-    if not file.exists():
-        return {}
-    raw = read_json(file)
+    return read_json(file) if file.exists() else {}
+
+
+def _write_registry(weights_dir: Path, raw: dict[str, dict]) -> None:
+    write_json(Path(weights_dir) / "registry.json", raw)
+
+
+def registry(weights_dir: Path = WEIGHTS_DIR) -> dict[str, WeightsEntry]:
+    raw = _read_registry(weights_dir)
     return {name: _decoding(name, d, raw) if "decoding_of" in d else WeightsEntry.from_dict(name, d)
             for name, d in raw.items()}
 
@@ -137,10 +143,7 @@ def package_run(run_dir: str | Path, name: str, description: str, render_size: i
                          f"classes={list(tc['classes']) or 'all'}",
                          info.width, f"{name}.md", metrics)
     write_text(weights_dir / f"{name}.md", card)
-    reg_file = weights_dir / "registry.json"
-    reg = read_json(reg_file) if reg_file.exists() else {}
-    reg[name] = entry.to_dict()
-    write_json(reg_file, reg)
+    _write_registry(weights_dir, {**_read_registry(weights_dir), name: entry.to_dict()})
     shutil.copyfile(run_dir / "config.json", weights_dir / f"{name}.train-config.json")
     return entry
 
@@ -150,13 +153,12 @@ def register_decoding(name: str, of: str, head_options: dict, description: str, 
     """Register ``name`` as shipped network ``of`` decoded with ``head_options`` (no weights copied); its card
     is written beside the others. TintaError for an unknown network or an option its head rejects."""
     weights_dir = Path(weights_dir)
-    reg_file = weights_dir / "registry.json"
-    reg = read_json(reg_file) if reg_file.exists() else {}
+    reg = _read_registry(weights_dir)
     d = {"decoding_of": of, "head_options": head_options, "description": description, "card": f"{name}.md",
          "metrics": metrics}
     entry = _decoding(name, d, reg)  # checked before anything is written
     write_text(weights_dir / f"{name}.md", card)
-    write_json(reg_file, {**reg, name: d})
+    _write_registry(weights_dir, {**reg, name: d})
     stale = weights_dir / f"{name}.safetensors"  # a network this name shipped before
     for old in (stale, weights_dir / f"{name}.train-config.json"):
         old.unlink(missing_ok=True)

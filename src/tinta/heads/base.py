@@ -10,6 +10,7 @@ inference, evaluation, ONNX, shipped weights) goes through this interface; nothi
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from tinta.data.base import ImageSet
 
 MAX_SATURATION = 4.0
+NETWORK_OPTIONS = ("bins", "palette")  # head options a trained network's output layer is fixed to
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,20 @@ class Head:
     def with_temperatures(self, temperatures: tuple[float, ...]) -> "Head":
         """The same head reporting the given annealed-mean temperatures (heads without one: itself)."""
         return self
+
+    def with_options(self, options: dict) -> "Head":
+        """This head with some of its options changed (e.g. ``{"mix": 0}``: how a chroma head decodes), for the same
+        network: TintaError for an option this head has not, one it does not keep, or its colour classes (ab bins,
+        a palette), which are the network's."""
+        if fixed := sorted(set(options) & set(NETWORK_OPTIONS)):
+            raise TintaError(f"the {self.name} head's {', '.join(fixed)} belong to its network; they cannot change")
+        if unknown := sorted(set(options) - set(inspect.signature(type(self)).parameters)):
+            raise TintaError(f"the {self.name} head has no option {', '.join(unknown)}")
+        head = head_from_dict({**self.to_dict(), **options})
+        kept = head.to_dict()
+        if lost := sorted(k for k, v in options.items() if kept.get(k) != v):
+            raise TintaError(f"the {self.name} head does not keep {', '.join(f'{k}={options[k]!r}' for k in lost)}")
+        return head
 
     def to_dict(self) -> dict:
         raise NotImplementedError
