@@ -34,10 +34,15 @@ if has compare; then
   done
 fi
 if has ship; then
+  command="bash scripts/guided_trunk.sh train"
+  history="initialised from runs/probe-projection, the run default was packaged from (5.6 h of training in its \
+lineage: docs/colour-long-run.md); the hint inputs start at zero"
+  if [ "$RUN" != runs/guided-trunk ]; then
+    command="$command, then RUN=$RUN START=$START EPOCHS=$EPOCHS bash scripts/guided_trunk.sh train"
+    history="two runs: 32,000 images, then $((EPOCHS * 16000)) more from it; the first $history"
+  fi
   $PY scripts/package_weights.py $RUN guided --report eval-val-photos-mix eval-val-imagenette2-224 \
     --description "Hint-taking U-Net (Zhang et al. 2017) on the default's chroma trunk: point hints and a \
 reference photo or palette steer the colours" \
-    --command "bash scripts/guided_trunk.sh train" \
-    --history "initialised from runs/probe-projection, the run default was packaged from (5.6 h of training in its \
-lineage: docs/colour-long-run.md); the hint inputs start at zero"
+    --command "$command" --history "$history"
 fi
