@@ -17,17 +17,9 @@ steps=(${steps[@]})
 source scripts/steps.sh
 RUN=${RUN:-runs/proj-nogan}
 ADV=${ADV:-0.02}
-name=$(basename $RUN)
 START=${START:-runs/probe-projection}  # the run `default` was packaged from
 has train && tr $RUN --model unet --head chroma --chroma-target projection $WEIGHTED3 --init-from $START --epochs 1 \
   --max-train 16000 --freeze-epochs 0 --encoder-lr-mult 0.1 --lr 1e-4 --adversarial $ADV --critic-images 4000 --snapshot-every 2000
 has polish && tr $RUN-polish --model unet --head chroma --chroma-target projection $WEIGHTED3 --init-from $RUN \
   --epochs 1 --max-train 16000 --freeze-epochs 0 --encoder-lr-mult 0.1 --lr 5e-5
-if has compare; then
-  for set in "imagenette $IMNT --max-images 1000" "photos-mix $MIX --size 112" "photos-more $MORE --size 112"; do
-    read -r set_name root rest <<< "$set"
-    $T compare default $RUN --baseline default --out reports/$name-$set_name --split val --data-root $root $rest \
-      --grid-images 12 --no-ssim | tee reports/$name-$set_name.txt
-  done
-  $PY scripts/tournament_table.py --prefix $name --compact | tee reports/$name-table.txt
-fi
+has compare && val3 $(basename $RUN) default $RUN --baseline default

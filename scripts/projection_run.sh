@@ -24,12 +24,7 @@ has curve && $PY scripts/epoch_curve.py $RUN --start $START --max-val 512 | tee 
 if has compare; then
   $PY scripts/epoch_curve.py $RUN --as-runs runs/proj-epochs
   epochs=$(ls -d runs/proj-epochs/epoch-* | sort -t- -k3 -n)
-  for set in "imagenette $IMNT --max-images 1000" "photos-mix $MIX --size 112" "photos-more $MORE --size 112"; do
-    read -r name root rest <<< "$set"
-    $T compare default $RUN $epochs --baseline default --out reports/proj-$name --split val \
-      --data-root $root $rest --grid-images 12 --no-ssim | tee reports/proj-$name.txt
-  done
-  $PY scripts/tournament_table.py --prefix proj --compact | tee reports/proj-table.txt
+  val3 proj default $RUN $epochs --baseline default
 fi
 if has ship; then
   $PY scripts/package_weights.py $RUN default \

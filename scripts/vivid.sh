@@ -36,12 +36,7 @@ if has compare; then
     [ -d reports/proj-$name/shipped ] && [ ! -d reports/vivid-$name/shipped ] && mkdir -p reports/vivid-$name \
       && cp -r reports/proj-$name/shipped reports/vivid-$name/
   done
-  for set in "imagenette $IMNT --max-images 1000" "photos-mix $MIX --size 112" "photos-more $MORE --size 112"; do
-    read -r name root rest <<< "$set"
-    $T compare default vivid $OUT --baseline default --out reports/vivid-$name --split val --data-root $root $rest \
-      --grid-images 12 --no-ssim | tee reports/vivid-$name.txt
-  done
-  $PY scripts/tournament_table.py --prefix vivid --compact | tee reports/vivid-table.txt
+  val3 vivid default vivid $OUT --baseline default
 fi
 if has ship; then
   $PY scripts/register_vivid.py --mix "$(cat reports/vivid-choice.txt)" --reports $OUT
