@@ -39,7 +39,8 @@ if has ship; then
 lineage: docs/colour-long-run.md); the hint inputs start at zero"
   if [ "$RUN" != runs/guided-trunk ]; then
     command="$command, then RUN=$RUN START=$START EPOCHS=$EPOCHS bash scripts/guided_trunk.sh train"
-    history="two runs: 32,000 images, then $((EPOCHS * 16000)) more from it; the first $history"
+    history="$((EPOCHS * 16000)) more hint images from $START, a run of this script (kept/guided-trunk/README.md \
+lists the chain); the chain's first run $history"
   fi
   $PY scripts/package_weights.py $RUN guided --report eval-val-photos-mix eval-val-imagenette2-224 \
     --description "Hint-taking U-Net (Zhang et al. 2017) on the default's chroma trunk: point hints and a \
