@@ -38,7 +38,8 @@ if has ship; then
   history="initialised from runs/probe-projection, the run default was packaged from (5.6 h of training in its \
 lineage: docs/colour-long-run.md); the hint inputs start at zero"
   if [ "$RUN" != runs/guided-trunk ]; then
-    command="$command, then RUN=$RUN START=$START EPOCHS=$EPOCHS bash scripts/guided_trunk.sh train"
+    command="$command, continued run by run (kept/guided-trunk/README.md) to RUN=$RUN START=$START EPOCHS=$EPOCHS \
+bash scripts/guided_trunk.sh train"
     history="$((EPOCHS * 16000)) more hint images from $START, a run of this script (kept/guided-trunk/README.md \
 lists the chain); the chain's first run $history"
   fi
